@@ -6,10 +6,12 @@ import type { BackendKind, StateBody } from '../model/recorded.js';
 import type { Step } from '../model/step.js';
 import type { HostFacts } from '../plan/plan.js';
 import { acquireLock, releaseLock } from '../state/lock.js';
-import { journalPathFor } from '../state/paths.js';
+import type { JournalHandle } from '../state/journal.js';
+import { appendRecord, clearJournal, closeJournal, openJournal, readJournal, resumeJournal } from '../state/journal.js';
+import { reviveBigints } from '../plan/encode.js';
+import type { JournalRecord } from './journal-records.js';
 import type { ApplyEvent, ApplyReport, ApplySink } from './apply.js';
 import { applySteps, finishRollback, undoExecuted } from './apply.js';
-import { appendJournal, readJournal, removeJournal } from './journal-file.js';
 import { pendingFromJournal } from './recover.js';
 import type { LoadedState } from './store.js';
 import { loadState, saveState } from './store.js';
@@ -49,43 +51,83 @@ export function hostFacts(backend: BackendKind): HostFacts {
   return { backend, hostname: hostname(), pageSize: 4096n };
 }
 
-function sinkFor(session: Session): ApplySink {
-  const journalPath = journalPathFor(session.options.statePath);
+interface ClosableSink extends ApplySink {
+  close(): Promise<void>;
+}
+
+/**
+ * The journal (storage from src/state/journal.ts: checksummed, fsync'ed lines) and the state
+ * commit. `resume` appends to the journal of an interrupted apply instead of starting one.
+ */
+function sinkFor(session: Session, mode: 'new' | 'resume'): ClosableSink {
+  const statePath = session.options.statePath;
+  let handle: JournalHandle | null = null;
   return {
-    journal: (record) => appendJournal(journalPath, record),
+    journal: async (record) => {
+      if (!handle) {
+        const envelope = session.state.envelope;
+        const opened = mode === 'new'
+          ? await openJournal(statePath, { lineage: envelope?.lineage ?? 'none', baseSerial: envelope?.serial ?? null })
+          : await resumeJournal(statePath);
+        if (!opened.ok) throw new SessionFailure(opened.error.code, opened.error.message);
+        handle = opened.journal;
+      }
+      const appended = await appendRecord(handle, record);
+      if (!appended.ok) throw new SessionFailure(appended.error.code, appended.error.message);
+    },
     commit: async (body) => {
-      const saved = await saveState(session.options.statePath, session.state.envelope, body);
-      if (!saved.ok) throw new Error(`${saved.code}: ${saved.message}`);
+      const saved = await saveState(statePath, session.state.envelope, body);
+      if (!saved.ok) throw new SessionFailure(saved.code, saved.message);
       session.state = { envelope: saved.envelope, body };
+    },
+    close: async () => {
+      if (handle) await closeJournal(handle);
     },
   };
 }
 
+/** A storage failure in the middle of an apply (disk full, permissions): reported, not a crash. */
+export class SessionFailure extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+async function removeJournal(statePath: string): Promise<void> {
+  const cleared = await clearJournal(statePath);
+  if (!cleared.ok) throw new SessionFailure(cleared.error.code, cleared.error.message);
+}
+
 /** Finishes the undo of an interrupted apply, if the journal shows one. */
 async function recover(session: Session): Promise<{ ok: true; recovery: RecoveryReport | null } | { ok: false; error: SessionError }> {
-  const journalPath = journalPathFor(session.options.statePath);
-  const read = await readJournal(journalPath);
-  if (!read.ok) return { ok: false, error: { code: read.code, message: read.message } };
-  if (read.records === null) return { ok: true, recovery: null };
-  const pending = pendingFromJournal(read.records, session.state.body);
+  const statePath = session.options.statePath;
+  const read = await readJournal(statePath);
+  if (!read.ok) return { ok: false, error: { code: read.error.code, message: read.error.message } };
+  if (read.journal === null) return { ok: true, recovery: null };
+  const records = read.journal.records.map((r) => reviveBigints(r) as JournalRecord);
+  const pending = pendingFromJournal(records, session.state.body);
   if (pending.kind === 'finished') {
-    await removeJournal(journalPath);
+    await removeJournal(statePath);
     return { ok: true, recovery: null };
   }
   const opened = openTarget(session.options.backend, session.state.body, session.options.targetOptions);
   if (!opened.ok) return { ok: false, error: opened };
   const { target } = opened;
+  const sink = sinkFor(session, 'resume');
   try {
-    const sink = sinkFor(session);
     const applyOptions = { snapshot: target.snapshot, ...(session.options.onEvent ? { onEvent: session.options.onEvent } : {}) };
     const undone = await undoExecuted(target.env, sink, applyOptions, session.state.body, pending.executed, pending.lastSeq);
     const report = await finishRollback(sink, applyOptions, undone, null, pending.executed.length);
     // The undo rewrote the state even when there was nothing to undo, so the serial moves on and
     // plans made before the crash are stale.
     if (undone.undos.length === 0) await sink.commit(target.snapshot({ ...session.state.body, journalSeq: undone.seq }));
-    if (report.outcome !== 'attention') await removeJournal(journalPath);
+    await sink.close();
+    if (report.outcome !== 'attention') await removeJournal(statePath);
     return { ok: true, recovery: { operation: pending.operation, report } };
   } finally {
+    await sink.close();
     await target.close();
   }
 }
@@ -95,6 +137,17 @@ export async function withSession<T>(options: SessionOptions, work: (session: Se
   const locked = await acquireLock(options.statePath, { operation: options.operation, timeoutMs: options.lockTimeoutMs });
   if (!locked.ok) return { ok: false, error: { code: locked.error.code, message: locked.error.message } };
   try {
+    return await lockedSession(options, work);
+  } catch (e) {
+    if (e instanceof SessionFailure) return { ok: false, error: { code: e.code, message: e.message } };
+    throw e;
+  } finally {
+    await releaseLock(locked.lock);
+  }
+}
+
+async function lockedSession<T>(options: SessionOptions, work: (session: Session) => Promise<T | SessionError & { failed: true }>): Promise<SessionResult<T>> {
+  {
     const loaded = await loadState(options.statePath, options.backend);
     if (!loaded.ok) return { ok: false, error: loaded };
     const session: Session = { state: loaded.state, recovery: null, options };
@@ -112,8 +165,6 @@ export async function withSession<T>(options: SessionOptions, work: (session: Se
     const value = await work(withRecovery);
     if (value !== null && typeof value === 'object' && 'failed' in value) return { ok: false, error: value, recovery: recovered.recovery };
     return { ok: true, value: value as T, recovery: recovered.recovery };
-  } finally {
-    await releaseLock(locked.lock);
   }
 }
 
@@ -122,16 +173,18 @@ export async function runSteps(session: Session, steps: readonly Step[], operati
   const opened = openTarget(session.options.backend, session.state.body, session.options.targetOptions);
   if (!opened.ok) return { ok: false, error: opened };
   const { target } = opened;
+  const sink = sinkFor(session, 'new');
   try {
-    const sink = sinkFor(session);
     const report = await applySteps(target.env, sink, {
       snapshot: target.snapshot,
       ...(session.options.onEvent ? { onEvent: session.options.onEvent } : {}),
       ...(session.options.stepDelayMs ? { stepDelayMs: session.options.stepDelayMs } : {}),
     }, session.state.body, steps, operation);
-    if (report.outcome !== 'attention') await removeJournal(journalPathFor(session.options.statePath));
+    await sink.close();
+    if (report.outcome !== 'attention') await removeJournal(session.options.statePath);
     return { ok: true, report };
   } finally {
+    await sink.close();
     await target.close();
   }
 }
