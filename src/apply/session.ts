@@ -34,6 +34,8 @@ export interface SessionError {
   readonly message: string;
 }
 
+export type WorkResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: SessionError };
+
 export interface RecoveryReport {
   readonly operation: string;
   readonly report: ApplyReport;
@@ -133,7 +135,7 @@ async function recover(session: Session): Promise<{ ok: true; recovery: Recovery
 }
 
 /** Locks the state, recovers, runs `work`, unlocks. */
-export async function withSession<T>(options: SessionOptions, work: (session: Session) => Promise<T | SessionError & { failed: true }>): Promise<SessionResult<T>> {
+export async function withSession<T>(options: SessionOptions, work: (session: Session) => Promise<WorkResult<T>>): Promise<SessionResult<T>> {
   const locked = await acquireLock(options.statePath, { operation: options.operation, timeoutMs: options.lockTimeoutMs });
   if (!locked.ok) return { ok: false, error: { code: locked.error.code, message: locked.error.message } };
   try {
@@ -146,7 +148,7 @@ export async function withSession<T>(options: SessionOptions, work: (session: Se
   }
 }
 
-async function lockedSession<T>(options: SessionOptions, work: (session: Session) => Promise<T | SessionError & { failed: true }>): Promise<SessionResult<T>> {
+async function lockedSession<T>(options: SessionOptions, work: (session: Session) => Promise<WorkResult<T>>): Promise<SessionResult<T>> {
   {
     const loaded = await loadState(options.statePath, options.backend);
     if (!loaded.ok) return { ok: false, error: loaded };
@@ -162,14 +164,14 @@ async function lockedSession<T>(options: SessionOptions, work: (session: Session
         error: { code: 'STATE_NEEDS_ATTENTION', message: `the state needs attention: ${a.reason}. Left on the backend:\n${a.leftovers.map((l) => `  ${l}`).join('\n')}` },
       };
     }
-    const value = await work(withRecovery);
-    if (value !== null && typeof value === 'object' && 'failed' in value) return { ok: false, error: value, recovery: recovered.recovery };
-    return { ok: true, value: value as T, recovery: recovered.recovery };
+    const done = await work(withRecovery);
+    if (!done.ok) return { ok: false, error: done.error, recovery: recovered.recovery };
+    return { ok: true, value: done.value, recovery: recovered.recovery };
   }
 }
 
 /** Runs steps on the session's backend with journal and rollback; clears the journal after. */
-export async function runSteps(session: Session, steps: readonly Step[], operation: 'apply' | 'destroy'): Promise<{ ok: true; report: ApplyReport } | { ok: false; error: SessionError }> {
+export async function runSteps(session: Session, steps: readonly Step[], operation: 'apply' | 'destroy', onEvent?: (event: ApplyEvent) => void): Promise<{ ok: true; report: ApplyReport } | { ok: false; error: SessionError }> {
   const opened = openTarget(session.options.backend, session.state.body, session.options.targetOptions);
   if (!opened.ok) return { ok: false, error: opened };
   const { target } = opened;
@@ -177,7 +179,7 @@ export async function runSteps(session: Session, steps: readonly Step[], operati
   try {
     const report = await applySteps(target.env, sink, {
       snapshot: target.snapshot,
-      ...(session.options.onEvent ? { onEvent: session.options.onEvent } : {}),
+      ...(onEvent ?? session.options.onEvent ? { onEvent: onEvent ?? session.options.onEvent! } : {}),
       ...(session.options.stepDelayMs ? { stepDelayMs: session.options.stepDelayMs } : {}),
     }, session.state.body, steps, operation);
     await sink.close();
