@@ -126,7 +126,9 @@ function recordedAttrs(e: RecordedEntry): Attrs {
 export function diff(desired: Layout, recorded: StateBody): Change[] {
   const changes: Change[] = [];
   const rlimitChanges = desired.options.rlimitMode !== recorded.options.rlimitMode;
-  const rlimitReason = `rlimit_mode changes ${recorded.options.rlimitMode} -> ${desired.options.rlimitMode}: the kernel accepts RLIMIT_MODE only on an empty iommufd context, so every IOAS is destroyed and recreated`;
+  const rlimitReason = recorded.ioas.length > 0
+    ? `rlimit_mode changes ${recorded.options.rlimitMode} -> ${desired.options.rlimitMode}: the kernel accepts RLIMIT_MODE only on an empty iommufd context, so every IOAS is destroyed and recreated`
+    : `rlimit_mode changes ${recorded.options.rlimitMode} -> ${desired.options.rlimitMode}: set first, while the iommufd context is still empty (the kernel accepts it only then)`;
 
   changes.push({
     address: OPTIONS_ADDRESS,
@@ -199,10 +201,15 @@ export function diff(desired: Layout, recorded: StateBody): Change[] {
     }
   }
 
-  const goneOrReplaced = (ioas: string, name: string): string | null => {
+  // A copy shares its source's pages, so it must follow only when the bytes it was copied from
+  // change (the source's memory, offset or length, or its memory region) or the source goes; a
+  // source that merely moves to another IOVA or changes access still holds the same pages. A copy
+  // from a raw IOVA range follows any replacement of what covers the range.
+  const CONTENT = /^(memory|offset|length|from) changed$|^memory\..* is replaced$|^its source/;
+  const goneOrReplaced = (ioas: string, name: string, byIova: boolean): string | null => {
     const fate = fates.get(entryKey(ioas, name));
     if (!fate) return null;
-    if (fate.action === 'replace') return 'replaced';
+    if (fate.action === 'replace' && (byIova || fate.reasons.some((r) => CONTENT.test(r)))) return 'replaced';
     const deleted = fates.get(`${entryKey(ioas, name)}\u0000deleted`);
     if (fate.action === 'delete' || deleted) return 'deleted';
     return null;
@@ -211,11 +218,12 @@ export function diff(desired: Layout, recorded: StateBody): Change[] {
   while (changed) {
     changed = false;
     for (const fate of fates.values()) {
-      if (fate.action !== 'no-op' || !fate.desired?.copy) continue;
+      if (!fate.desired?.copy || fate.reasons.some((r) => r.startsWith('its source'))) continue;
+      if (fate.action !== 'no-op' && fate.action !== 'replace') continue;
       const from = fate.desired.copy.from;
       const sources = copySourceEntries(from, recorded);
       for (const source of sources) {
-        const what = goneOrReplaced(from.ioas, source);
+        const what = goneOrReplaced(from.ioas, source, from.kind === 'iova');
         if (what) {
           const kind = fates.get(entryKey(from.ioas, source))?.recorded?.spec.kind ?? 'mapping';
           fate.action = 'replace';

@@ -22,11 +22,19 @@ describe('diff', () => {
     }
   });
 
-  it('replacing a copy source replaces the copy too, saying why', () => {
-    const edited = layout(base.memory as never, [ioas('dp', { mappings: [mapping('rx', 'pool', { access: 'r' }), mapping('tx', 'pool', { offset: 0x1000n })], copies: [copyOf('rxc', 'dp', 'rx')] }), base.ioas[1]!]);
+  it('a copy follows its source when the source bytes change, saying why', () => {
+    const edited = layout(base.memory as never, [ioas('dp', { mappings: [mapping('rx', 'pool', { offset: 0x8000n }), mapping('tx', 'pool', { offset: 0x1000n })], copies: [copyOf('rxc', 'dp', 'rx')] }), base.ioas[1]!]);
     const changes = diff(edited, appliedState(base)).filter((c) => c.action !== 'no-op');
     expect(changes.map((c) => c.address)).toEqual(['ioas.dp/mapping.rx', 'ioas.dp/copy.rxc']);
     expect(changes[1]!.reasons[0]).toMatch(/source ioas\.dp\/mapping\.rx is replaced/);
+  });
+
+  it('a copy stays when its source only moves or changes access (same pages)', () => {
+    for (const over of [{ iova: 0x40000n }, { access: 'r' as const }]) {
+      const edited = layout(base.memory as never, [ioas('dp', { mappings: [mapping('rx', 'pool', over), mapping('tx', 'pool', { offset: 0x1000n })], copies: [copyOf('rxc', 'dp', 'rx')] }), base.ioas[1]!]);
+      const changes = diff(edited, appliedState(base)).filter((c) => c.action !== 'no-op');
+      expect(changes.map((c) => c.address)).toEqual(['ioas.dp/mapping.rx']);
+    }
   });
 
   it('counts adds, replacements and destroys for the summary', () => {
