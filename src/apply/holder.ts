@@ -38,3 +38,13 @@ export const simHolder: MemoryHolder = {
   create: async (region, existing) => ({ ok: true, userVa: simRegionVa(region.size, existing) }),
   release: async () => ({ ok: true }),
 };
+
+/** Failure injection: a holder whose Nth call (shared counter with the uapi wrapper) fails. */
+export function faultyHolder(inner: MemoryHolder, failCall: number | readonly number[], errno: number, code: string, counter: { n: number }): MemoryHolder {
+  const failing = new Set(typeof failCall === 'number' ? [failCall] : failCall);
+  const fails = (): boolean => failing.has(++counter.n);
+  return {
+    create: async (region, existing) => (fails() ? { ok: false, errno, code } : inner.create(region, existing)),
+    release: async (region, userVa) => (fails() ? { ok: false, errno, code } : inner.release(region, userVa)),
+  };
+}

@@ -5,8 +5,8 @@ import type { UapiContext, UapiMethod, UapiResult } from '../model/uapi.js';
 import { errnoName } from '../model/uapi.js';
 
 export interface FaultPlan {
-  /** Which call fails, 1-based. */
-  readonly failCall: number;
+  /** Which calls fail, 1-based (one number or several, e.g. a forward call and an undo call). */
+  readonly failCall: number | readonly number[];
   readonly errno: number;
 }
 
@@ -17,16 +17,21 @@ export interface FaultyContext extends UapiContext {
 
 const METHODS: readonly UapiMethod[] = ['destroy', 'ioasAlloc', 'ioasAllowIovas', 'ioasIovaRanges', 'ioasMap', 'ioasCopy', 'ioasUnmap', 'option'];
 
-export function withFault(inner: UapiContext, fault: FaultPlan): FaultyContext {
-  let count = 0;
+/** A call counter that several wrappers (uapi context, memory holder) can share. */
+export interface CallCounter {
+  n: number;
+}
+
+export function withFault(inner: UapiContext, fault: FaultPlan, counter: CallCounter = { n: 0 }): FaultyContext {
+  const failing = new Set(typeof fault.failCall === 'number' ? [fault.failCall] : fault.failCall);
   const wrapped: Record<string, unknown> = {
-    calls: () => count,
+    calls: () => counter.n,
     close: () => inner.close(),
   };
   for (const method of METHODS) {
     wrapped[method] = (args: never): unknown => {
-      count += 1;
-      if (count === fault.failCall) {
+      counter.n += 1;
+      if (failing.has(counter.n)) {
         const failed: UapiResult = { errno: fault.errno, code: errnoName(fault.errno) };
         return failed;
       }
