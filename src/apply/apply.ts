@@ -149,6 +149,12 @@ export async function applySteps(env: RunnerEnv, sink: ApplySink, options: Apply
     body = r.body;
   }
   if (!failure) {
+    // Every call committed its own effect; a mark left by an earlier incomplete rollback is now
+    // resolved, because this apply converged the target on the layout.
+    if (body.attention) {
+      body = { ...body, attention: null };
+      await sink.commit(body);
+    }
     await sink.journal({ type: 'end', outcome: 'applied' });
     return { outcome: 'applied', body, executed: executed.length, failure: null, undos: [], leftovers: [] };
   }

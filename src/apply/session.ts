@@ -16,7 +16,7 @@ import { pendingFromJournal } from './recover.js';
 import type { LoadedState } from './store.js';
 import { loadState, saveState } from './store.js';
 import type { OpenTargetOptions } from './target.js';
-import { openTarget } from './target.js';
+import { KERNEL_NEEDS_AGENT, openTarget } from './target.js';
 
 export interface SessionOptions {
   readonly statePath: string;
@@ -136,6 +136,7 @@ async function recover(session: Session): Promise<{ ok: true; recovery: Recovery
 
 /** Locks the state, recovers, runs `work`, unlocks. */
 export async function withSession<T>(options: SessionOptions, work: (session: Session) => Promise<WorkResult<T>>): Promise<SessionResult<T>> {
+  if (options.backend === 'kernel') return { ok: false, error: { code: 'KERNEL_NEEDS_AGENT', message: KERNEL_NEEDS_AGENT } };
   const locked = await acquireLock(options.statePath, { operation: options.operation, timeoutMs: options.lockTimeoutMs });
   if (!locked.ok) return { ok: false, error: { code: locked.error.code, message: locked.error.message } };
   try {
@@ -156,14 +157,6 @@ async function lockedSession<T>(options: SessionOptions, work: (session: Session
     const recovered = await recover(session);
     if (!recovered.ok) return { ok: false, error: recovered.error };
     const withRecovery: Session = { ...session, recovery: recovered.recovery };
-    if (withRecovery.state.body.attention && options.operation !== 'show' && options.operation !== 'force-unlock') {
-      const a = withRecovery.state.body.attention;
-      return {
-        ok: false,
-        recovery: recovered.recovery,
-        error: { code: 'STATE_NEEDS_ATTENTION', message: `the state needs attention: ${a.reason}. Left on the backend:\n${a.leftovers.map((l) => `  ${l}`).join('\n')}` },
-      };
-    }
     const done = await work(withRecovery);
     if (!done.ok) return { ok: false, error: done.error, recovery: recovered.recovery };
     return { ok: true, value: done.value, recovery: recovered.recovery };

@@ -142,7 +142,7 @@ export function renderPredictedFailure(f: PredictedFailure): string {
   return `This plan would fail at call ${f.index + 1}: ${f.call} for ${f.step.address} (${describeStep(f.step)}) -> ${f.code}: ${f.meaning}.\n`;
 }
 
-export function renderApplyReport(report: ApplyReport, st: Style): string {
+export function renderApplyReport(report: ApplyReport, st: Style, verb: 'Apply' | 'Destroy' = 'Apply'): string {
   const lines: string[] = [];
   if (report.failure) {
     const f = report.failure;
@@ -158,7 +158,7 @@ export function renderApplyReport(report: ApplyReport, st: Style): string {
   if (report.outcome === 'attention') {
     lines.push(st.red('Rollback INCOMPLETE. Left on the backend:'), ...report.leftovers.map((l) => `  ${l}`), 'The state is marked as needing attention.');
   }
-  if (report.outcome === 'applied') lines.push(st.green(`Apply complete: ${report.executed} call${report.executed === 1 ? '' : 's'} made.`));
+  if (report.outcome === 'applied') lines.push(st.green(`${verb} complete: ${report.executed} call${report.executed === 1 ? '' : 's'} made.`));
   return `${lines.join('\n')}\n`;
 }
 

@@ -15,14 +15,14 @@ import type { CommandContext } from '../command.js';
 import type { CliIo } from '../io.js';
 import { renderApplyReport, renderPlan, renderPredictedFailure } from '../plan-view.js';
 import type { GlobalOptions } from './common.js';
-import { confirm, exitCodeForApply, progress, readGlobals, reportRecovery, sessionOptions, styleFor } from './common.js';
+import { confirm, exitCodeForApply, progress, readGlobals, reportRecovery, sessionOptions, styleFor, warnAttention } from './common.js';
 import { loadLayoutOrReport } from './plan.js';
 
 export interface ApplyOptions {
   readonly autoApprove?: boolean;
 }
 
-type Outcome = { readonly kind: 'no-changes' } | { readonly kind: 'declined' } | { readonly kind: 'ran'; readonly report: ApplyReport };
+type Outcome = { readonly kind: 'no-changes' } | { readonly kind: 'declined' } | { readonly kind: 'ran'; readonly report: ApplyReport; readonly verb: 'Apply' | 'Destroy' };
 
 /** A saved plan is JSON with a formatVersion; anything else is taken as a layout. */
 async function readSavedPlan(file: string): Promise<{ plan: Plan } | { error: string } | null> {
@@ -44,6 +44,7 @@ export async function runPlanned(
   makePlan: (session: Session) => Promise<WorkResult<Plan>>,
   options: { autoApprove: boolean; saved: boolean; verb: string },
 ): Promise<WorkResult<Outcome>> {
+  warnAttention(session.state.body, io);
   const made = await makePlan(session);
   if (!made.ok) return made;
   const plan = made.value;
@@ -65,7 +66,7 @@ export async function runPlanned(
   try {
     const ran = await runSteps(session, plan.steps, options.verb === 'destroy' ? 'destroy' : 'apply', bar.onEvent);
     if (!ran.ok) return ran;
-    return { ok: true, value: { kind: 'ran', report: ran.report } };
+    return { ok: true, value: { kind: 'ran', report: ran.report, verb: options.verb === 'destroy' ? 'Destroy' : 'Apply' } };
   } finally {
     bar.stop();
   }
@@ -77,7 +78,7 @@ export function printOutcome(outcome: Outcome, io: CliIo): number {
     io.stderr('Cancelled: nothing was changed.\n');
     return 1;
   }
-  const text = renderApplyReport(outcome.report, styleFor(io));
+  const text = renderApplyReport(outcome.report, styleFor(io), outcome.verb);
   if (outcome.report.outcome === 'applied') io.stdout(text);
   else io.stderr(text);
   return exitCodeForApply(outcome.report.outcome);

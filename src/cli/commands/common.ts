@@ -7,7 +7,7 @@ import ora from 'ora';
 import type { ApplyEvent } from '../../apply/apply.js';
 import type { RecoveryReport, SessionOptions } from '../../apply/session.js';
 import { callName } from '../../model/step.js';
-import type { BackendKind } from '../../model/recorded.js';
+import type { BackendKind, StateBody } from '../../model/recorded.js';
 import type { CliIo } from '../io.js';
 import { COLOR, PLAIN, describeStep, renderApplyReport } from '../plan-view.js';
 import type { Style } from '../plan-view.js';
@@ -114,4 +114,10 @@ export async function confirm(io: CliIo, question: string): Promise<boolean> {
 
 export function exitCodeForApply(outcome: 'applied' | 'rolled-back' | 'attention'): number {
   return outcome === 'applied' ? 0 : outcome === 'attention' ? 3 : 1;
+}
+
+/** An earlier apply's rollback was incomplete: say what is left before planning from the state. */
+export function warnAttention(body: StateBody, io: CliIo): void {
+  if (!body.attention) return;
+  io.stderr(`Warning: the state needs attention: ${body.attention.reason}. Left on the backend (recorded in the state, so the plan below accounts for it):\n${body.attention.leftovers.map((l) => `  ${l}`).join('\n')}\nA successful apply clears this mark.\n`);
 }

@@ -15,7 +15,7 @@ import type { CliIo } from '../io.js';
 import { renderPlan, renderPredictedFailure } from '../plan-view.js';
 import { renderDiagnostics } from '../render.js';
 import type { GlobalOptions } from './common.js';
-import { readGlobals, reportRecovery, sessionOptions, styleFor } from './common.js';
+import { readGlobals, reportRecovery, sessionOptions, styleFor, warnAttention } from './common.js';
 
 export interface PlanOptions {
   readonly out?: string;
@@ -39,6 +39,7 @@ export async function planCommand(file: string, options: PlanOptions, globals: G
   const layout = await loadLayoutOrReport(file, io);
   if (!layout) return 1;
   const result = await withSession(sessionOptions(globals, 'plan'), async (session) => {
+    warnAttention(session.state.body, io);
     const made = await planFor(session, layout, file);
     if (!made.ok) return { ok: false, error: { code: made.code, message: made.wouldFail ? renderPredictedFailure(made.wouldFail).trimEnd() : made.message } };
     return { ok: true, value: made.plan };

@@ -1,23 +1,33 @@
 // `ioasform show [--json]`: the recorded state (what ioasform last put on the target).
 import type { Command } from 'commander';
-import { withSession } from '../../apply/session.js';
+import { existsSync } from 'node:fs';
+import { loadState } from '../../apply/store.js';
+import { KERNEL_NEEDS_AGENT } from '../../apply/target.js';
+import { journalPathFor } from '../../state/paths.js';
 import { encodeJson } from '../../plan/encode.js';
 import type { CommandContext } from '../command.js';
 import type { CliIo } from '../io.js';
 import { renderState } from '../plan-view.js';
 import type { GlobalOptions } from './common.js';
-import { readGlobals, reportRecovery, sessionOptions } from './common.js';
+import { readGlobals } from './common.js';
 
 export const SHOW_FORMAT_VERSION = 1;
 
 export async function showCommand(options: { json?: boolean }, globals: GlobalOptions, io: CliIo): Promise<number> {
-  const result = await withSession(sessionOptions(globals, 'show'), async (session) => ({ ok: true, value: session.state }));
-  reportRecovery(result.recovery ?? null, io);
-  if (!result.ok) {
-    io.stderr(`Error: ${result.error.message}\n`);
+  // Reading needs no lock (the state file is replaced atomically), so `show` works during an apply.
+  if (globals.backend === 'kernel') {
+    io.stderr(`Error: ${KERNEL_NEEDS_AGENT}\n`);
     return 1;
   }
-  const { envelope, body } = result.value;
+  const loaded = await loadState(globals.state, globals.backend);
+  if (!loaded.ok) {
+    io.stderr(`Error: ${loaded.message}\n`);
+    return 1;
+  }
+  if (existsSync(journalPathFor(globals.state))) {
+    io.stderr('Note: an apply journal exists: an apply is running, or was interrupted and the next plan/apply will finish its undo.\n');
+  }
+  const { envelope, body } = loaded.state;
   if (options.json) {
     // The simulated kernel is internal: the document shows what ioasform recorded.
     const { sim: _sim, ...recorded } = body;
