@@ -39,14 +39,12 @@ export async function predict(plan: Plan, body: StateBody): Promise<PredictResul
         return { ok: false, failure: { index: i, step, call: run.call, code: run.code, meaning: run.message ?? errnoMeaning(step.op, run.code) } };
       }
       current = run.body;
-      if ((step.op === 'map' || step.op === 'copy') && run.output.op === step.op) {
+      if ((step.op === 'map' || step.op === 'copy') && run.output.op === step.op && step.iova === null) {
         const iova = run.output.areas[0]?.iova;
         if (iova !== undefined) {
           predicted.set(step.address, iova);
-          if (step.iova === null) {
-            steps.push({ ...step, predictedIova: iova });
-            continue;
-          }
+          steps.push({ ...step, predictedIova: iova });
+          continue;
         }
       }
       steps.push(step);
