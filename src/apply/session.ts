@@ -2,7 +2,7 @@
 // the state, finish the undo of an interrupted apply if the journal says there was one, run the
 // work, release the lock. Errors are values with codes.
 import { hostname } from 'node:os';
-import type { BackendKind, StateBody } from '../model/recorded.js';
+import type { BackendKind } from '../model/recorded.js';
 import type { Step } from '../model/step.js';
 import type { HostFacts } from '../plan/plan.js';
 import { acquireLock, releaseLock } from '../state/lock.js';
@@ -150,17 +150,16 @@ export async function withSession<T>(options: SessionOptions, work: (session: Se
 }
 
 async function lockedSession<T>(options: SessionOptions, work: (session: Session) => Promise<WorkResult<T>>): Promise<SessionResult<T>> {
-  {
-    const loaded = await loadState(options.statePath, options.backend);
-    if (!loaded.ok) return { ok: false, error: loaded };
-    const session: Session = { state: loaded.state, recovery: null, options };
-    const recovered = await recover(session);
-    if (!recovered.ok) return { ok: false, error: recovered.error };
-    const withRecovery: Session = { ...session, recovery: recovered.recovery };
-    const done = await work(withRecovery);
-    if (!done.ok) return { ok: false, error: done.error, recovery: recovered.recovery };
-    return { ok: true, value: done.value, recovery: recovered.recovery };
-  }
+  const loaded = await loadState(options.statePath, options.backend);
+  if (!loaded.ok) return { ok: false, error: loaded };
+  const session: Session = { state: loaded.state, recovery: null, options };
+  const recovered = await recover(session);
+  if (!recovered.ok) return { ok: false, error: recovered.error };
+  // `recover` may have committed a new state; the spread takes it.
+  const withRecovery: Session = { ...session, recovery: recovered.recovery };
+  const done = await work(withRecovery);
+  if (!done.ok) return { ok: false, error: done.error, recovery: recovered.recovery };
+  return { ok: true, value: done.value, recovery: recovered.recovery };
 }
 
 /** Runs steps on the session's backend with journal and rollback; clears the journal after. */
@@ -184,4 +183,3 @@ export async function runSteps(session: Session, steps: readonly Step[], operati
   }
 }
 
-export type { StateBody };

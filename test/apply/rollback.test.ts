@@ -26,16 +26,14 @@ function edited(lab: Layout): Layout {
 }
 
 describe('rollback restores the state after a failure at any call', () => {
-  it('injects a failure at every call of a multi-step apply; the state after rollback equals the state before', async () => {
+  async function failEveryCall(from: Layout, desired: Layout, mustContain: readonly string[]): Promise<void> {
     const base = await tempStatePath();
-    const lab = await exampleLayout('test-lab');
-    expect((await applyLayout(base, lab)).outcome).toBe('applied');
+    expect((await applyLayout(base, from)).outcome).toBe('applied');
     const before = comparable(await readBody(base));
 
-    const desired = edited(lab);
     const plan = await planOnly(base, desired);
     const ops = new Set(plan.steps.map((s) => s.op));
-    for (const op of ['unmap', 'map', 'copy', 'allow-iovas', 'set-huge-pages', 'alloc-ioas', 'create-memory', 'release-memory']) expect(ops).toContain(op);
+    for (const op of mustContain) expect(ops).toContain(op);
     expect(plan.steps.length).toBeGreaterThan(10);
 
     for (let call = 1; call <= plan.steps.length; call++) {
@@ -54,6 +52,15 @@ describe('rollback restores the state after a failure at any call', () => {
     await copyFile(base, clean);
     expect((await applyLayout(clean, desired)).outcome).toBe('applied');
     expect(comparable(await readBody(clean))).not.toEqual(before);
+  }
+
+  it('injects a failure at every call of a multi-step apply; the state after rollback equals the state before', async () => {
+    const lab = await exampleLayout('test-lab');
+    await failEveryCall(lab, edited(lab), ['unmap', 'map', 'copy', 'allow-iovas', 'set-huge-pages', 'alloc-ioas', 'create-memory', 'release-memory']);
+  });
+
+  it('the same across an rlimit_mode change (every IOAS destroyed, option set, new layout built)', async () => {
+    await failEveryCall(await exampleLayout('vmm-guest-ram'), await exampleLayout('dpdk-appliance'), ['unmap', 'destroy-ioas', 'set-rlimit-mode', 'alloc-ioas', 'map', 'copy', 'release-memory']);
   });
 
   it('an undo that fails too: exactly what is left is reported and the state needs attention', async () => {

@@ -82,23 +82,30 @@ interface Snapshot { accountMode: unknown; pages: SnapshotPages[]; objects: { id
 
 /**
  * What a state says, field by field, without the values a rollback legitimately renews: the
- * journal position, and the simulator's internal pages ids. Kernel ids are kept: the first-fit
- * id allocator gives an undone destroy its old id back when undos run in reverse.
+ * journal position, the simulator's internal pages ids, and kernel object ids (undoing a destroy
+ * allocates a NEW id). Instead of raw ids, each recorded IOAS is joined with the simulated kernel
+ * object its id names, so a wrong id table still fails the comparison; objects nobody records
+ * (leaks) show up in `unrecordedObjects`.
  */
 export function comparable(body: StateBody): unknown {
   const sim = body.sim as Snapshot;
   const uptr = new Map(sim.pages.map((p) => [p.id, BigInt(p.uptr)]));
+  const kernelView = (id: number): unknown => {
+    const o = sim.objects.find((x) => x.id === id);
+    if (!o) return 'missing';
+    return {
+      hugePages: o.hugePages,
+      allowed: o.allowed,
+      areas: o.areas.map((a) => ({ iova: a.iova, last: a.last, flags: a.flags, userVa: (uptr.get(a.pagesId) ?? 0n) + BigInt(a.startByte) })),
+    };
+  };
+  const recordedIds = new Set(body.ioas.map((i) => i.id));
   return {
     ...body,
     journalSeq: 'ignored',
-    sim: {
-      accountMode: sim.accountMode,
-      objects: sim.objects.map((o) => ({
-        id: o.id,
-        hugePages: o.hugePages,
-        allowed: o.allowed,
-        areas: o.areas.map((a) => ({ iova: a.iova, last: a.last, flags: a.flags, userVa: (uptr.get(a.pagesId) ?? 0n) + BigInt(a.startByte) })),
-      })),
-    },
+    ioas: body.ioas.map(({ id, ...rest }) => ({ ...rest, kernel: kernelView(id) })),
+    // A fresh context's account mode is NONE, which behaves exactly like USER and reads back as 0
+    // (spec §3, §11); undoing an RLIMIT_MODE change sets USER explicitly. Compare what it does.
+    sim: { accountMode: sim.accountMode === 'none' ? 'user' : sim.accountMode, unrecordedObjects: sim.objects.filter((o) => !recordedIds.has(o.id)).length },
   };
 }
