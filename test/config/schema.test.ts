@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
+import { LAYOUT_CODES } from '../../src/config/codes.js';
 import { LAYOUT_SCHEMA } from '../../src/config/layout-schema.js';
 import { jsonView } from '../../src/config/schema.js';
 
@@ -54,5 +55,13 @@ describe('schema/layout.schema.json', () => {
 describe('jsonView', () => {
   it('turns exact bigints into numbers and larger ones into decimal strings', () => {
     expect(jsonView({ a: [1n, 2n ** 60n], b: 'x' })).toEqual({ a: [1, '1152921504606846976'], b: 'x' });
+  });
+});
+
+describe('docs/layout.md', () => {
+  it('documents every diagnostic code', () => {
+    const docs = readFileSync(new URL('../../docs/layout.md', import.meta.url), 'utf8');
+    const missing = Object.keys(LAYOUT_CODES).filter((code) => !docs.includes(`#### \`${code}\``));
+    expect(missing).toEqual([]);
   });
 });
