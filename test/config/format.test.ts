@@ -48,9 +48,9 @@ const layoutArb: fc.Arbitrary<Layout> = fc
     const memory: MemoryRegion[] = regionNames.map((n, i) => ({ name: n, ...(regions[i] as Omit<MemoryRegion, 'name'>) }));
     // Mappings of every IOAS first (copies may take from any of them).
     const all: { ioas: string; mapping: Mapping }[] = [];
+    // Fixed IOVAs: mapping k takes slot 1 + k, copy k takes slot 100 + k, so none overlap.
     const ioas: Ioas[] = ioasNames.map((ioasName, i) => {
       const seed = seeds[i % seeds.length] as (typeof seeds)[number];
-      let slot = 1;
       // Allowed ranges: disjoint and sorted windows in the low 2^52 bytes, plus one near the top.
       const allowedIovas: IovaRange[] = seed.allowed.map(([startPage, pages], k) => {
         const start = (BigInt(k) << 40n) + BigInt(startPage) * PAGE;
@@ -62,15 +62,14 @@ const layoutArb: fc.Arbitrary<Layout> = fc
         const offset = (BigInt(m.offsetPages) % pages) * PAGE;
         const maxLength = region.size - offset;
         const length = m.lengthPages === null ? maxLength : ((BigInt(m.lengthPages) % (maxLength / PAGE)) + 1n) * PAGE;
-        const mapping: Mapping = { name: `m-${k}`, memory: region.name, offset, length, iova: m.fixed === null ? null : slotIova(slot++, m.fixed), access: m.access };
+        const mapping: Mapping = { name: `m-${k}`, memory: region.name, offset, length, iova: m.fixed === null ? null : slotIova(1 + k, m.fixed), access: m.access };
         all.push({ ioas: ioasName, mapping });
         return mapping;
       });
-      return { name: ioasName, allowedIovas, hugePages: seed.hugePages, mappings, copies: [], slot } as Ioas & { slot: number };
+      return { name: ioasName, allowedIovas, hugePages: seed.hugePages, mappings, copies: [] };
     });
     const withCopies = ioas.map((io, i): Ioas => {
       const seed = seeds[i % seeds.length] as (typeof seeds)[number];
-      let slot = (io as Ioas & { slot: number }).slot;
       const copies: Copy[] = [];
       seed.copies.forEach((c, k) => {
         const fixedSources = all.filter((s) => s.mapping.iova !== null);
@@ -86,7 +85,7 @@ const layoutArb: fc.Arbitrary<Layout> = fc
             : c.kind === 'part' && half > 0n
               ? { kind: 'entry', ioas: source.ioas, entry: m.name, offset: half, length: m.length - half }
               : { kind: 'entry', ioas: source.ioas, entry: m.name, offset: 0n, length: m.length };
-        copies.push({ name: `c-${k}`, from, iova: c.fixed === null ? null : slotIova(slot++, c.fixed), access: writable ? 'rw' : 'r' });
+        copies.push({ name: `c-${k}`, from, iova: c.fixed === null ? null : slotIova(100 + k, c.fixed), access: writable ? 'rw' : 'r' });
       });
       return { name: io.name, allowedIovas: io.allowedIovas, hugePages: io.hugePages, mappings: io.mappings, copies };
     });
