@@ -244,7 +244,8 @@ const iovaOverflow: Rule = (ctx) =>
   ctx.layout.ioas.flatMap((ioas) => [
     ...entriesOf(ioas).flatMap((e): DiagnosticSpec[] => {
       const iova = e.value.iova;
-      if (iova === null || !ctx.sized(e.value) || iova + lengthOf(e) <= IOVA_SPACE_END) return [];
+      // The kernel also refuses iova == 2^64 - 1 outright (`iova >= ULONG_MAX`), whatever the length.
+      if (iova === null || !ctx.sized(e.value) || (iova + lengthOf(e) <= IOVA_SPACE_END && iova !== IOVA_SPACE_END - 1n)) return [];
       return [{
         code: 'iova-overflow',
         message: `${label(e)} at ${hex(iova)} with length ${hex(lengthOf(e))} goes past the end of the 64-bit IOVA space (the kernel answers EOVERFLOW)`,

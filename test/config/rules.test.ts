@@ -42,6 +42,12 @@ describe('semantic rules', () => {
     expect(codes(text('0x1000'))).toEqual([]);
   });
 
+  it('refuses the last IOVA even for one byte, as the kernel does, and accepts the byte before', () => {
+    const text = (iova: string) => yaml('version: 1', ...MEM, 'ioas:', '  a:', `    mappings: {m: {memory: buf, length: 1, iova: ${iova}}}`);
+    expect(codes(text('0xffff_ffff_ffff_ffff'))).toEqual(['7 iova-overflow']);
+    expect(codes(text('0xffff_ffff_ffff_fffe'))).toEqual([]);
+  });
+
   it('allows any alignment with huge_pages on (a plain IOAS has iova_alignment 1)', () => {
     expect(codes(yaml('version: 1', ...MEM, 'ioas:', '  a:', '    mappings: {m: {memory: buf, offset: 3, length: 5, iova: 0x1001}}'))).toEqual([]);
   });
