@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { colorWanted } from '../../src/cli/io.js';
 import { renderDiagnostic, summarize } from '../../src/cli/render.js';
 import type { Diagnostic } from '../../src/diagnostics.js';
 
@@ -45,5 +46,15 @@ describe('summarize', () => {
     const warning: Diagnostic = { severity: 'warning', code: 'outside-allowed', message: 'w' };
     expect(summarize([])).toBe('no problems');
     expect(summarize([at(1, 1, 1, 1), warning, warning])).toBe('1 error, 2 warnings');
+  });
+});
+
+describe('colorWanted', () => {
+  it('wants color only on a TTY without NO_COLOR or TERM=dumb', () => {
+    expect(colorWanted(true, {})).toBe(true);
+    expect(colorWanted(false, {})).toBe(false);
+    expect(colorWanted(true, { NO_COLOR: '1' })).toBe(false);
+    expect(colorWanted(true, { NO_COLOR: '' })).toBe(true);
+    expect(colorWanted(true, { TERM: 'dumb' })).toBe(false);
   });
 });
