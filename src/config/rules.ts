@@ -248,7 +248,10 @@ const iovaOverflow: Rule = (ctx) =>
       if (iova === null || !ctx.sized(e.value) || (iova + lengthOf(e) <= IOVA_SPACE_END && iova !== IOVA_SPACE_END - 1n)) return [];
       return [{
         code: 'iova-overflow',
-        message: `${label(e)} at ${hex(iova)} with length ${hex(lengthOf(e))} goes past the end of the 64-bit IOVA space (the kernel answers EOVERFLOW)`,
+        message:
+          iova === IOVA_SPACE_END - 1n
+            ? `${label(e)} has IOVA ${hex(iova)}, which the kernel refuses for any length (EOVERFLOW)`
+            : `${label(e)} at ${hex(iova)} with length ${hex(lengthOf(e))} goes past the end of the 64-bit IOVA space (the kernel answers EOVERFLOW)`,
         path: ctx.path(e.value, 'iova'),
       }];
     }),
