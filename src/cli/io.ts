@@ -10,14 +10,18 @@ export interface CliIo {
   readonly color: boolean;
 }
 
+/** Color only on a terminal, never with NO_COLOR set (https://no-color.org) or TERM=dumb. */
+export function colorWanted(isTTY: boolean, env: Readonly<Record<string, string | undefined>>): boolean {
+  return isTTY && (env['NO_COLOR'] ?? '') === '' && env['TERM'] !== 'dumb';
+}
+
 export function processIo(): CliIo {
   const isTTY = process.stdout.isTTY === true;
-  const noColor = (process.env['NO_COLOR'] ?? '') !== '' || process.env['TERM'] === 'dumb';
   return {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     isTTY,
-    color: isTTY && !noColor,
+    color: colorWanted(isTTY, process.env),
   };
 }
 

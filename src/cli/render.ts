@@ -21,14 +21,26 @@ export function renderDiagnostics(diagnostics: readonly Diagnostic[], options: R
   return diagnostics.map((d) => renderDiagnostic(d, options)).join('');
 }
 
+/** Longest source line shown in a snippet; longer lines (minified or binary files) are cut. */
+const MAX_SNIPPET = 160;
+
+/**
+ * Control characters from a file must not reach the terminal (they could move the cursor or
+ * change colors); each becomes one replacement character, so columns stay aligned.
+ */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd');
+}
+
 export function renderDiagnostic(d: Diagnostic, options: RenderOptions): string {
   const paint = (style: keyof typeof ANSI, text: string) => (options.color ? `${ANSI[style]}${text}${ANSI.reset}` : text);
   const severityStyle = d.severity === 'error' ? 'red' : 'yellow';
   const where = [d.file ?? '<input>', d.line, d.column].filter((part) => part !== undefined).join(':');
-  let out = `${paint('bold', `${where}:`)} ${paint(severityStyle, `${d.severity} ${d.code}`)}: ${d.message}\n`;
+  let out = `${paint('bold', `${printable(where)}:`)} ${paint(severityStyle, `${d.severity} ${d.code}`)}: ${printable(d.message)}\n`;
 
   const text = d.file !== undefined ? options.sources?.get(d.file) : undefined;
-  const sourceLine = text !== undefined && d.line !== undefined ? text.split(/\r?\n/)[d.line - 1] : undefined;
+  const fullLine = text !== undefined && d.line !== undefined ? text.split(/\r?\n/)[d.line - 1] : undefined;
+  const sourceLine = fullLine === undefined ? undefined : printable(fullLine.slice(0, MAX_SNIPPET));
   const gutter = ' '.repeat(String(d.line ?? '').length + 1);
   if (sourceLine !== undefined && d.line !== undefined) {
     const column = Math.min(Math.max(d.column ?? 1, 1), sourceLine.length + 1);
@@ -37,10 +49,11 @@ export function renderDiagnostic(d: Diagnostic, options: RenderOptions): string 
     const width = Math.max(1, Math.min(end, sourceLine.length + 1) - column);
     // Keep tabs in the prefix so that the caret lines up under tab-indented text.
     const prefix = sourceLine.slice(0, column - 1).replace(/[^\t]/g, ' ');
-    out += `${paint('blue', ` ${d.line} |`)} ${sourceLine}\n`;
+    const cut = fullLine !== undefined && fullLine.length > MAX_SNIPPET ? ' …' : '';
+    out += `${paint('blue', ` ${d.line} |`)} ${sourceLine}${cut}\n`;
     out += `${paint('blue', `${gutter} |`)} ${prefix}${paint(severityStyle, '^'.repeat(width))}\n`;
   }
-  if (d.hint !== undefined) out += `${paint('blue', `${gutter} =`)} hint: ${d.hint}\n`;
+  if (d.hint !== undefined) out += `${paint('blue', `${gutter} =`)} hint: ${printable(d.hint)}\n`;
   return out;
 }
 

@@ -52,8 +52,28 @@ export function formatLayoutText(text: string, file = '<input>'): FormatResult {
     const locator = sourceLocator(doc, lineCounter, file);
     return { diagnostics: sortDiagnostics(doc.errors.map((error) => yamlDiagnostic(error, locator, 'error'))) };
   }
-  reorder(doc.contents, 'root');
+  keepingLeadingComment(doc.contents, () => reorder(doc.contents, 'root'));
   return { text: doc.toString(TO_STRING), diagnostics: [] };
+}
+
+/**
+ * The comment block at the top of a file (the schema line, a description) belongs to the file,
+ * but yaml attaches it to the first key. When reordering moves another key first, the block
+ * moves to the new first key, so it stays at the top.
+ */
+function keepingLeadingComment(root: unknown, reorderRoot: () => void): void {
+  const firstKey = (): Scalar | undefined => {
+    const pair = isMap(root) ? root.items[0] : undefined;
+    return pair && isScalar(pair.key) ? pair.key : undefined;
+  };
+  const before = firstKey();
+  reorderRoot();
+  const after = firstKey();
+  if (!before || !after || before === after || before.commentBefore === undefined) return;
+  after.commentBefore = after.commentBefore === undefined ? before.commentBefore : `${before.commentBefore}\n${after.commentBefore}`;
+  before.commentBefore = undefined;
+  // The blank line that separated the old first key from the comment goes with the comment.
+  after.spaceBefore = before.spaceBefore;
 }
 
 const TO_STRING = { indent: 2, indentSeq: true, lineWidth: 0, minContentWidth: 0, flowCollectionPadding: false } as const;
@@ -104,7 +124,8 @@ function sizeNode(value: bigint): Scalar<bigint | string> {
 function map(entries: readonly [string, unknown][], flow = false): YAMLMap {
   const node = new YAMLMap();
   for (const [key, value] of entries) node.add({ key: new Scalar(key), value } as Pair<Scalar<string>, unknown>);
-  node.flow = flow;
+  // An empty map can only be written in flow style (`{}`).
+  node.flow = flow || entries.length === 0;
   return node;
 }
 

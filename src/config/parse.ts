@@ -75,8 +75,15 @@ export function yamlDiagnostic(error: YAMLError, locator: SourceLocator, severit
   });
 }
 
+/** Diagnostics in source order, without exact repeats (yaml can report one error many times). */
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  return [...diagnostics].sort(
-    (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.code.localeCompare(b.code),
-  );
+  const seen = new Set<string>();
+  return [...diagnostics]
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.code.localeCompare(b.code))
+    .filter((d) => {
+      const key = `${d.line}:${d.column}:${d.code}:${d.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
 }

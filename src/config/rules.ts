@@ -152,23 +152,25 @@ const copyCycle: Rule = (ctx) => {
   const out: DiagnosticSpec[] = [];
   for (const ioas of ctx.layout.ioas) {
     for (const copy of ioas.copies) {
-      if (!ctx.ok(copy) || copy.from.kind !== 'entry') continue;
-      // Follow entry sources from this copy; a cycle through it comes back to it.
-      const chain: string[] = [`${ioas.name}.${copy.name}`];
+      if (!ctx.ok(copy)) continue;
+      // Follow entry sources from this copy; the copy is in a cycle iff the walk returns to it.
+      const chain = [`${ioas.name}.${copy.name}`];
+      const seen = new Set<Copy>([copy]);
       let from = copy.from;
-      for (let steps = 0; steps < 10_000; steps += 1) {
+      while (from.kind === 'entry') {
         const entry = findEntry(ctx.layout, from.ioas, from.entry);
-        if (!entry || entry.kind !== 'copy' || entry.value.from.kind !== 'entry') break;
+        if (!entry || entry.kind !== 'copy') break;
         chain.push(`${from.ioas}.${from.entry}`);
         if (entry.value === copy) {
           out.push({
             code: 'copy-cycle',
-            message: `copy '${copy.name}' takes its pages from itself through ${chain.join(' <- ')}`,
+            message: `copy '${copy.name}' takes its pages from itself: ${chain.join(' <- ')}`,
             path: ctx.path(copy, 'from'),
           });
           break;
         }
-        if (chain.length > ctx.layout.ioas.reduce((n, i) => n + i.copies.length, 0) + 1) break;
+        if (seen.has(entry.value)) break; // a cycle further up, reported at its own members
+        seen.add(entry.value);
         from = entry.value.from;
       }
     }
@@ -242,10 +244,14 @@ const iovaOverflow: Rule = (ctx) =>
   ctx.layout.ioas.flatMap((ioas) => [
     ...entriesOf(ioas).flatMap((e): DiagnosticSpec[] => {
       const iova = e.value.iova;
-      if (iova === null || !ctx.sized(e.value) || iova + lengthOf(e) <= IOVA_SPACE_END) return [];
+      // The kernel also refuses iova == 2^64 - 1 outright (`iova >= ULONG_MAX`), whatever the length.
+      if (iova === null || !ctx.sized(e.value) || (iova + lengthOf(e) <= IOVA_SPACE_END && iova !== IOVA_SPACE_END - 1n)) return [];
       return [{
         code: 'iova-overflow',
-        message: `${label(e)} at ${hex(iova)} with length ${hex(lengthOf(e))} goes past the end of the 64-bit IOVA space (the kernel answers EOVERFLOW)`,
+        message:
+          iova === IOVA_SPACE_END - 1n
+            ? `${label(e)} has IOVA ${hex(iova)}, which the kernel refuses for any length (EOVERFLOW)`
+            : `${label(e)} at ${hex(iova)} with length ${hex(lengthOf(e))} goes past the end of the 64-bit IOVA space (the kernel answers EOVERFLOW)`,
         path: ctx.path(e.value, 'iova'),
       }];
     }),

@@ -73,6 +73,12 @@ const EXCLUSIVE_HINTS: Readonly<Record<string, string>> = {
   iova: 'a copy source is either `{mapping: ioas.entry, offset, length}` or `{ioas, iova, length}`',
 };
 
+const MISSING_HINTS: Readonly<Record<string, string>> = {
+  last: 'a range is `{start, last}` (last inclusive) or `{start, size}`',
+  mapping: 'a copy source map is `{mapping: ioas.entry, offset, length}` or `{ioas, iova, length}`',
+  page_size: '`kind: hugetlb` needs the huge page size, e.g. `page_size: 2MiB`',
+};
+
 function toDiagnostic(error: ErrorObject, locator: SourceLocator): Diagnostic {
   const path = pathOf(error.instancePath);
   const at = (code: LayoutCode, message: string, target: 'key' | 'value' = 'value', atPath: DocPath = path, hint?: string) =>
@@ -93,7 +99,7 @@ function toDiagnostic(error: ErrorObject, locator: SourceLocator): Diagnostic {
       if (path.length === 0 && key === 'version') {
         return at('unsupported-version', "missing 'version: 1' at the top of the layout");
       }
-      return at('missing-key', `${where} needs the key '${key}'`, 'key');
+      return at('missing-key', `${where} needs the key '${key}'`, 'key', path, MISSING_HINTS[key]);
     }
     case 'const':
       if (path.length === 1 && path[0] === 'version') {

@@ -22,7 +22,7 @@ const UNITS: Readonly<Record<string, bigint>> = {
 // Kept in sync with the `size` definition of schema/layout.schema.json (a test checks it).
 export const SIZE_PATTERN = '^(0[xX][0-9a-fA-F](_?[0-9a-fA-F])*|[0-9](_?[0-9])*( ?[KMGTPE]iB)?)$';
 const HEX = /^0[xX]([0-9a-fA-F](?:_?[0-9a-fA-F])*)$/;
-const DECIMAL = /^([0-9](?:_?[0-9])*) ?([KMGTPE]iB)?$/;
+const DECIMAL = /^([0-9](?:_?[0-9])*)(?: ?([KMGTPE]iB))?$/;
 
 /** Parses a written size or address into an exact unsigned 64-bit bigint. */
 export function parseSize(written: unknown): SizeResult {
@@ -33,7 +33,7 @@ export function parseSize(written: unknown): SizeResult {
     if (!Number.isSafeInteger(written)) return { ok: false, kind: 'syntax', reason: `${written} is not an exact integer` };
     value = BigInt(written);
   } else if (typeof written === 'string') {
-    const parsed = parseSizeString(written.trim());
+    const parsed = parseSizeString(written);
     if (parsed === null) {
       return { ok: false, kind: 'syntax', reason: `'${written}' is not a size; write 4096, 0x1000, 0x1000_0000 or 2MiB` };
     }
