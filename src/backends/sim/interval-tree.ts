@@ -2,13 +2,14 @@
 // the area tree of one IOAS. Because the intervals never overlap, ordering by start also orders
 // them by last, so every lookup is a plain O(log n) descent.
 //
-// Implementation: a treap (randomized balanced BST) built on split/merge. Each node carries
+// Implementation: a treap (randomized balanced BST) with rotations. Each node carries
 // subtree augmentation:
 //   * size               – for "the n-th area" (TEST-kernel COPY bit 16) in O(log n);
 //   * minStart / maxLast – the subtree's first start and last end;
-//   * maxGap             – the largest free gap *between* two consecutive intervals of the
-//                          subtree, so the automatic IOVA allocator can skip every subtree whose
-//                          holes are all too small (lowest-first-fit in O(log n) per candidate).
+//   * maxGapD            – the largest free gap *between* two consecutive intervals of the
+//                          subtree (in doubles, with a proven error bound above 2^53), so the
+//                          automatic IOVA allocator can skip every subtree whose holes are all
+//                          too small (lowest-first-fit in O(log n) per candidate).
 // Priorities come from a fixed-seed PRNG, so a given sequence of operations always builds the
 // same tree (reproducible runs; the shape never affects results).
 
@@ -24,8 +25,17 @@ class TreapNode<T> implements Interval<T> {
   size = 1;
   minStart: bigint;
   maxLast: bigint;
-  /** Largest gap (in bytes) between consecutive intervals inside this subtree; -1n if none. */
-  maxGap = -1n;
+  /** start and last as doubles (exact below 2^53), for allocation-free augmentation. */
+  readonly startD: number;
+  readonly lastD: number;
+  maxLastD: number;
+  minStartD: number;
+  /**
+   * Largest gap between consecutive intervals inside this subtree, computed in doubles: exact
+   * while the subtree's values stay below 2^53, otherwise within GAP_ERROR of the true value.
+   * -1 if the subtree has a single interval.
+   */
+  maxGapD = -1;
 
   readonly start: bigint;
   readonly last: bigint;
@@ -39,6 +49,10 @@ class TreapNode<T> implements Interval<T> {
     this.priority = priority;
     this.minStart = start;
     this.maxLast = last;
+    this.startD = Number(start);
+    this.lastD = Number(last);
+    this.minStartD = this.startD;
+    this.maxLastD = this.lastD;
   }
 }
 
@@ -48,45 +62,95 @@ export interface Gap {
   readonly nextStart: bigint;
 }
 
+/**
+ * Bound on |double gap - exact gap| once values reach 2^53: each of the two conversions and the
+ * subtraction rounds by at most half an ulp (2^10 below 2^64); doubled for safety.
+ */
+const GAP_ERROR = 8192;
+const EXACT_LIMIT = 2 ** 53;
+
+/** The largest true gap in the subtree is at most this (so a subtree below `need` is skipped). */
+function maxGapBound<T>(node: TreapNode<T>): number {
+  return node.maxLastD >= EXACT_LIMIT ? node.maxGapD + GAP_ERROR : node.maxGapD;
+}
+
+// Recomputes the augmentation from the children without allocating (bigint arithmetic would
+// allocate on every call, and this runs O(log n) times per insert and remove).
 function update<T>(node: TreapNode<T>): void {
   const { left, right } = node;
   let size = 1;
-  let gap = -1n;
+  let gap = -1;
   if (left !== null) {
     size += left.size;
     node.minStart = left.minStart;
-    gap = left.maxGap;
-    const between = node.start - left.maxLast - 1n;
+    node.minStartD = left.minStartD;
+    gap = left.maxGapD;
+    const between = node.startD - left.maxLastD - 1;
     if (between > gap) gap = between;
   } else {
     node.minStart = node.start;
+    node.minStartD = node.startD;
   }
   if (right !== null) {
     size += right.size;
     node.maxLast = right.maxLast;
-    if (right.maxGap > gap) gap = right.maxGap;
-    const between = right.minStart - node.last - 1n;
+    node.maxLastD = right.maxLastD;
+    if (right.maxGapD > gap) gap = right.maxGapD;
+    const between = right.minStartD - node.lastD - 1;
     if (between > gap) gap = between;
   } else {
     node.maxLast = node.last;
+    node.maxLastD = node.lastD;
   }
   node.size = size;
-  node.maxGap = gap;
+  node.maxGapD = gap;
 }
 
-/** Splits into (start < key, start >= key). */
-function split<T>(node: TreapNode<T> | null, key: bigint): [TreapNode<T> | null, TreapNode<T> | null] {
-  if (node === null) return [null, null];
-  if (node.start < key) {
-    const [l, r] = split(node.right, key);
-    node.right = l;
-    update(node);
-    return [node, r];
-  }
-  const [l, r] = split(node.left, key);
-  node.left = r;
+function rotateRight<T>(node: TreapNode<T>): TreapNode<T> {
+  const pivot = node.left as TreapNode<T>;
+  node.left = pivot.right;
+  pivot.right = node;
   update(node);
-  return [l, node];
+  update(pivot);
+  return pivot;
+}
+
+function rotateLeft<T>(node: TreapNode<T>): TreapNode<T> {
+  const pivot = node.right as TreapNode<T>;
+  node.right = pivot.left;
+  pivot.left = node;
+  update(node);
+  update(pivot);
+  return pivot;
+}
+
+/** Inserts `fresh` below `node` by start, rotating it up while its priority is higher. */
+function insertNode<T>(node: TreapNode<T> | null, fresh: TreapNode<T>): TreapNode<T> {
+  if (node === null) return fresh;
+  if (fresh.start < node.start) {
+    node.left = insertNode(node.left, fresh);
+    if (node.left.priority > node.priority) return rotateRight(node);
+  } else {
+    node.right = insertNode(node.right, fresh);
+    if (node.right.priority > node.priority) return rotateLeft(node);
+  }
+  update(node);
+  return node;
+}
+
+/** Removes the node whose start is `start` (if any) from the subtree; `removed` receives it. */
+function removeNode<T>(node: TreapNode<T> | null, start: bigint, removed: { node: TreapNode<T> | null }): TreapNode<T> | null {
+  if (node === null) return null;
+  if (start < node.start) {
+    node.left = removeNode(node.left, start, removed);
+  } else if (start > node.start) {
+    node.right = removeNode(node.right, start, removed);
+  } else {
+    removed.node = node;
+    return merge(node.left, node.right);
+  }
+  update(node);
+  return node;
 }
 
 /** Merges two treaps where every start in `a` is below every start in `b`. */
@@ -103,24 +167,54 @@ function merge<T>(a: TreapNode<T> | null, b: TreapNode<T> | null): TreapNode<T> 
   return b;
 }
 
-/** The lowest gap of at least `need` bytes inside the subtree (augmentation-guided descent). */
-function firstGap<T>(root: TreapNode<T> | null, need: bigint): Gap | null {
-  let node = root;
-  while (node !== null && node.maxGap >= need) {
-    const { left, right } = node;
-    if (left !== null && left.maxGap >= need) {
-      node = left;
-      continue;
-    }
-    if (left !== null && node.start - left.maxLast - 1n >= need) {
-      return { previousLast: left.maxLast, nextStart: node.start };
-    }
-    if (right !== null && right.minStart - node.last - 1n >= need) {
-      return { previousLast: node.last, nextStart: right.minStart };
-    }
-    node = right;
+interface GapQuery {
+  readonly from: bigint;
+  readonly need: bigint;
+  readonly needD: number;
+}
+
+/**
+ * In-order search for the lowest gap of at least `need` bytes whose left neighbour starts at or
+ * after `from`. `predStart`/`predLast` describe the interval just before this subtree (null if
+ * none); `allAfter` says every start in this subtree is > from. Subtrees whose gap bound is
+ * below `need` are skipped; every reported gap is checked exactly in bigint.
+ */
+function searchGap<T>(
+  node: TreapNode<T> | null,
+  query: GapQuery,
+  predStart: bigint | null,
+  predLast: bigint | null,
+  allAfter: boolean,
+): Gap | null {
+  if (node === null) return null;
+  if (!allAfter && node.start < query.from) {
+    return searchGap(node.right, query, node.start, node.last, false);
   }
-  return null;
+  const predOk = predLast !== null && predStart !== null && predStart >= query.from;
+  if (allAfter) {
+    if (predOk && node.minStart - (predLast as bigint) - 1n >= query.need) {
+      return { previousLast: predLast as bigint, nextStart: node.minStart };
+    }
+    if (maxGapBound(node) < query.needD) return null;
+  }
+  const inLeft = searchGap(node.left, query, predStart, predLast, allAfter);
+  if (inLeft !== null) return inLeft;
+  if (node.left !== null) {
+    // The left neighbour is the left subtree's maximum; it qualifies if it starts at/after from.
+    const qualifies = allAfter || maxNode(node.left).start >= query.from;
+    if (qualifies && node.start - node.left.maxLast - 1n >= query.need) {
+      return { previousLast: node.left.maxLast, nextStart: node.start };
+    }
+  } else if (predOk && node.start - (predLast as bigint) - 1n >= query.need) {
+    return { previousLast: predLast as bigint, nextStart: node.start };
+  }
+  return searchGap(node.right, query, node.start, node.last, true);
+}
+
+function maxNode<T>(node: TreapNode<T>): TreapNode<T> {
+  let n = node;
+  while (n.right !== null) n = n.right;
+  return n;
 }
 
 export class IntervalTree<T> {
@@ -148,17 +242,14 @@ export class IntervalTree<T> {
 
   /** Inserts an interval; the caller guarantees it overlaps no existing interval. */
   insert(start: bigint, last: bigint, value: T): void {
-    const node = new TreapNode(start, last, value, this.nextPriority());
-    const [l, r] = split(this.root, start);
-    this.root = merge(merge(l, node), r);
+    this.root = insertNode(this.root, new TreapNode(start, last, value, this.nextPriority()));
   }
 
   /** Removes the interval starting exactly at `start`; returns it, or null if there is none. */
   remove(start: bigint): Interval<T> | null {
-    const [l, rest] = split(this.root, start);
-    const [middle, r] = split(rest, start + 1n);
-    this.root = merge(l, r);
-    return middle;
+    const removed: { node: TreapNode<T> | null } = { node: null };
+    this.root = removeNode(this.root, start, removed);
+    return removed.node;
   }
 
   clear(): void {
@@ -214,10 +305,7 @@ export class IntervalTree<T> {
    * only intervals with start >= `from` (the gap's left neighbour starts at or after `from`).
    */
   firstGapFrom(from: bigint, need: bigint): Gap | null {
-    const [l, r] = split(this.root, from);
-    const gap = firstGap(r, need);
-    this.root = merge(l, r);
-    return gap;
+    return searchGap(this.root, { from, need, needD: Number(need) }, null, null, false);
   }
 
   /** All intervals in ascending order. */

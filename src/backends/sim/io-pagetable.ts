@@ -51,7 +51,7 @@ export class IoPagetable {
     if ((iova & (this.iovaAlignment - 1n)) !== 0n) return ERRNO.EINVAL;
     const last = addNoWrap(iova, length - 1n);
     if (last === null) return ERRNO.EOVERFLOW;
-    if (this.reserved.some((r) => intersects(r, iova, last))) return ERRNO.EINVAL;
+    if (this.reserved.length !== 0 && this.reserved.some((r) => intersects(r, iova, last))) return ERRNO.EINVAL;
     if (this.areas.firstIntersecting(iova, last) !== null) return ERRNO.EEXIST;
     return 0;
   }

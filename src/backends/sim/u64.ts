@@ -12,12 +12,12 @@ export function toU64(value: bigint): bigint {
 
 /** The value a u32 struct field would hold. */
 export function toU32(value: number): number {
-  return Number(BigInt.asUintN(32, BigInt(Math.trunc(value))));
+  return value >>> 0;
 }
 
 /** The value a u16 struct field would hold. */
 export function toU16(value: number): number {
-  return Number(BigInt.asUintN(16, BigInt(Math.trunc(value))));
+  return (value >>> 0) & 0xffff;
 }
 
 /** `check_add_overflow(a, b, &r)`: the sum, or null when it does not fit in 64 bits. */
