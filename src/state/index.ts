@@ -23,6 +23,7 @@ export type {
   StateWriteResult,
   UnsealedState,
 } from './state-file.js';
+export { removeStaleTempFiles } from './leftovers.js';
 export { acquireLock, forceUnlock, forceUnlockCommand, inspectLock, isStale, releaseLock } from './lock.js';
 export type { AcquireOptions, LockError, LockErrorCode, LockHandle, LockInfo, LockResult } from './lock.js';
 export {

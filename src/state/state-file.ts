@@ -48,7 +48,7 @@ export type StateReadResult =
   | { readonly ok: true; readonly state: StateEnvelope }
   | { readonly ok: false; readonly error: StateReadError };
 
-export type StateWriteErrorCode = 'STATE_NOT_JSONABLE' | 'STATE_WRITE_FAILED';
+export type StateWriteErrorCode = 'STATE_BAD_SHAPE' | 'STATE_NOT_JSONABLE' | 'STATE_WRITE_FAILED';
 
 export interface StateWriteError {
   readonly code: StateWriteErrorCode;
@@ -106,7 +106,7 @@ export async function writeStateFile<Body>(
   if (formatVersion !== STATE_FORMAT_VERSION || !UUID_PATTERN.test(lineage) || !Number.isSafeInteger(serial) || serial < 0) {
     return {
       ok: false,
-      error: { code: 'STATE_NOT_JSONABLE', path, message: 'refusing to write a state without format version 1, a UUID lineage and a non-negative integer serial' },
+      error: { code: 'STATE_BAD_SHAPE', path, message: 'refusing to write a state without format version 1, a UUID lineage and a non-negative integer serial' },
     };
   }
   const sum = checksumOf({ formatVersion, lineage, serial, body });
