@@ -6,6 +6,7 @@ import type { BackendKind } from '../model/recorded.js';
 import type { Step } from '../model/step.js';
 import type { HostFacts } from '../plan/plan.js';
 import { acquireLock, releaseLock } from '../state/lock.js';
+import { removeStaleTempFiles } from '../state/leftovers.js';
 import type { JournalHandle } from '../state/journal.js';
 import { appendRecord, clearJournal, closeJournal, openJournal, readJournal, resumeJournal } from '../state/journal.js';
 import { reviveBigints } from '../plan/encode.js';
@@ -108,6 +109,18 @@ async function recover(session: Session): Promise<{ ok: true; recovery: Recovery
   const read = await readJournal(statePath);
   if (!read.ok) return { ok: false, error: { code: read.error.code, message: read.error.message } };
   if (read.journal === null) return { ok: true, recovery: null };
+  const header = read.journal.header;
+  const lineageNow = session.state.envelope?.lineage ?? null;
+  // 'none' marks a journal started before any state existed (this apply created the lineage).
+  if (header.lineage !== 'none' && lineageNow !== header.lineage) {
+    return {
+      ok: false,
+      error: {
+        code: 'JOURNAL_MISMATCH',
+        message: `the apply journal belongs to state lineage ${header.lineage}, but the state file is ${lineageNow === null ? 'gone' : `lineage ${lineageNow}`}: the two disagree about history, so nothing is undone automatically; inspect the backend and ${read.journal.path} by hand`,
+      },
+    };
+  }
   const records = read.journal.records.map((r) => reviveBigints(r) as JournalRecord);
   const pending = pendingFromJournal(records, session.state.body);
   if (pending.kind === 'finished') {
@@ -155,6 +168,8 @@ async function lockedSession<T>(options: SessionOptions, work: (session: Session
   const session: Session = { state: loaded.state, recovery: null, options };
   const recovered = await recover(session);
   if (!recovered.ok) return { ok: false, error: recovered.error };
+  // Temp files of writers killed before their rename are harmless; tidy them while we hold the lock.
+  await removeStaleTempFiles(options.statePath);
   // `recover` may have committed a new state; the spread takes it.
   const withRecovery: Session = { ...session, recovery: recovered.recovery };
   const done = await work(withRecovery);
