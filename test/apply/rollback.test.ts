@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ERRNO } from '../../src/model/uapi.js';
 import type { Layout } from '../../src/model/layout.js';
+import type { StateBody } from '../../src/model/recorded.js';
 import { applyLayout, comparable, exampleLayout, planOnly, readBody, tempStatePath } from './support.js';
 import { copyFile } from 'node:fs/promises';
 
@@ -19,16 +20,17 @@ function edited(lab: Layout): Layout {
           { name: 'extra', memory: 'extra', offset: 0n, length: 0x200000n, iova: null, access: 'rw' },
         ],
       },
-      { ...mirror!, hugePages: true, copies: mirror!.copies.filter((c) => c.name !== 'table-window').map((c) => (c.name === 'b' ? { ...c, from: { ...c.from, length: 0x200000n } } : c)) },
+      { ...mirror!, hugePages: true, copies: mirror!.copies.filter((c) => c.name !== 'table-window').map((c) => (c.name === 'b' ? { ...c, from: { ...c.from, length: 0x200000n } } : c.name === 'seam' ? { ...c, iova: 0x9000000n } : c)) },
       { name: 'fresh', allowedIovas: [], hugePages: false, mappings: [{ name: 'x', memory: 'extra', offset: 0n, length: 0x1000n, iova: 0x4000n, access: 'r' }], copies: [] },
     ],
   };
 }
 
 describe('rollback restores the state after a failure at any call', () => {
-  async function failEveryCall(from: Layout, desired: Layout, mustContain: readonly string[]): Promise<void> {
+  async function failEveryCall(from: Layout, desired: Layout, mustContain: readonly string[]): Promise<StateBody> {
     const base = await tempStatePath();
     expect((await applyLayout(base, from)).outcome).toBe('applied');
+    const baseBody = await readBody(base);
     const before = comparable(await readBody(base));
 
     const plan = await planOnly(base, desired);
@@ -52,11 +54,14 @@ describe('rollback restores the state after a failure at any call', () => {
     await copyFile(base, clean);
     expect((await applyLayout(clean, desired)).outcome).toBe('applied');
     expect(comparable(await readBody(clean))).not.toEqual(before);
+    return baseBody;
   }
 
   it('injects a failure at every call of a multi-step apply; the state after rollback equals the state before', async () => {
     const lab = await exampleLayout('test-lab');
-    await failEveryCall(lab, edited(lab), ['unmap', 'map', 'copy', 'allow-iovas', 'set-huge-pages', 'alloc-ioas', 'create-memory', 'release-memory']);
+    const baseBody = await failEveryCall(lab, edited(lab), ['unmap', 'map', 'copy', 'allow-iovas', 'set-huge-pages', 'alloc-ioas', 'create-memory', 'release-memory']);
+    // The moved seam copy spans two source areas, so it is two kernel areas: its unmap was undone by two maps.
+    expect(baseBody.ioas.find((i) => i.name === 'mirror')?.entries.find((e) => e.name === 'seam')?.areas).toHaveLength(2);
   });
 
   it('the same across an rlimit_mode change (every IOAS destroyed, option set, new layout built)', async () => {
