@@ -32,7 +32,14 @@ async function readSavedPlan(file: string): Promise<{ plan: Plan } | { error: st
   } catch (e) {
     return { error: `cannot read ${file}: ${(e as Error).message}` };
   }
-  if (!text.trimStart().startsWith('{')) return null;
+  // A layout may be written in JSON too (YAML is a superset); a plan is the JSON with formatVersion.
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (parsed === null || typeof parsed !== 'object' || !('formatVersion' in parsed)) return null;
   const decoded = decodePlan(text);
   return decoded.ok ? { plan: decoded.plan } : { error: `${file}: ${decoded.message}` };
 }
