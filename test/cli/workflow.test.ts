@@ -90,6 +90,13 @@ describe('workflow on the simulator: plan, apply, plan again, edit, destroy', ()
     expect(stale.code).toBe(1);
     expect(stale.stderr).toMatch(/saved plan is stale: the plan was made on empty state/);
     expect((await cli(['plan', 'examples/vmm-guest-ram.yaml'], dir)).code).toBe(0);
+
+    // A hand-edited plan file is checked against the schema before any of its steps runs.
+    const text = readFileSync(join(dir, 'b.plan'), 'utf8');
+    writeFileSync(join(dir, 'c.plan'), text.replace('"op": "map"', '"op": "format-disk"'));
+    const edited = await cli(['apply', 'c.plan'], dir);
+    expect(edited.code).toBe(1);
+    expect(edited.stderr).toMatch(/not a valid plan file: \/steps\/\d+\/op/);
   });
 
   it('--backend kernel fails with a clear message, no stack trace', async () => {

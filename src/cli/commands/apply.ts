@@ -9,6 +9,7 @@ import type { Session, WorkResult } from '../../apply/session.js';
 import { hostFacts, runSteps, withSession } from '../../apply/session.js';
 import { basisOf } from '../../apply/store.js';
 import { decodePlan } from '../../plan/encode.js';
+import { planFileProblem } from '../plan-file-schema.js';
 import type { Plan } from '../../plan/plan.js';
 import { planHasChanges, staleReason } from '../../plan/plan.js';
 import type { CommandContext } from '../command.js';
@@ -41,6 +42,10 @@ async function readSavedPlan(file: string): Promise<{ plan: Plan } | { error: st
   }
   if (parsed === null || typeof parsed !== 'object' || !('formatVersion' in parsed)) return null;
   const decoded = decodePlan(text);
+  if (decoded.ok) {
+    const problem = planFileProblem(parsed);
+    if (problem) return { error: `${file} is not a valid plan file: ${problem}` };
+  }
   return decoded.ok ? { plan: decoded.plan } : { error: `${file}: ${decoded.message}` };
 }
 
