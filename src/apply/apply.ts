@@ -26,6 +26,8 @@ export interface ApplyOptions {
   readonly onEvent?: (event: ApplyEvent) => void;
   /** Test hook: pause before each call (lets tests kill an apply mid-way). */
   readonly stepDelayMs?: number;
+  /** Asked before each forward call; true stops the apply there and rolls back (Ctrl-C). */
+  readonly stopRequested?: () => boolean;
   /** Adds the simulated kernel (or nothing) to a body before it is committed. */
   readonly snapshot: (body: StateBody) => StateBody;
 }
@@ -137,6 +139,10 @@ export async function applySteps(env: RunnerEnv, sink: ApplySink, options: Apply
   let failure: FailureReport | null = null;
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
+    if (options.stopRequested?.()) {
+      failure = { step, call: callName(step), code: 'INTERRUPTED', errno: 0, meaning: 'the apply was interrupted (SIGINT/SIGTERM) before this call; everything done so far is undone' };
+      break;
+    }
     seq += 1;
     options.onEvent?.({ kind: 'step', phase: 'forward', index: i, total: steps.length, step });
     const r = await journaledCall(env, sink, options, body, seq, { type: 'intent', seq, phase: 'forward', index: i, step });

@@ -178,7 +178,13 @@ async function lockedSession<T>(options: SessionOptions, work: (session: Session
 }
 
 /** Runs steps on the session's backend with journal and rollback; clears the journal after. */
-export async function runSteps(session: Session, steps: readonly Step[], operation: 'apply' | 'destroy', onEvent?: (event: ApplyEvent) => void): Promise<{ ok: true; report: ApplyReport } | { ok: false; error: SessionError }> {
+export async function runSteps(
+  session: Session,
+  steps: readonly Step[],
+  operation: 'apply' | 'destroy',
+  onEvent?: (event: ApplyEvent) => void,
+  stopRequested?: () => boolean,
+): Promise<{ ok: true; report: ApplyReport } | { ok: false; error: SessionError }> {
   const opened = openTarget(session.options.backend, session.state.body, session.options.targetOptions);
   if (!opened.ok) return { ok: false, error: opened };
   const { target } = opened;
@@ -188,6 +194,7 @@ export async function runSteps(session: Session, steps: readonly Step[], operati
       snapshot: target.snapshot,
       ...(onEvent ?? session.options.onEvent ? { onEvent: onEvent ?? session.options.onEvent! } : {}),
       ...(session.options.stepDelayMs ? { stepDelayMs: session.options.stepDelayMs } : {}),
+      ...(stopRequested ? { stopRequested } : {}),
     }, session.state.body, steps, operation);
     await sink.close();
     if (report.outcome !== 'attention') await removeJournal(session.options.statePath);

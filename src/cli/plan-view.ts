@@ -146,7 +146,8 @@ export function renderApplyReport(report: ApplyReport, st: Style, verb: 'Apply' 
   const lines: string[] = [];
   if (report.failure) {
     const f = report.failure;
-    lines.push(st.red(`Error: ${f.call} for ${f.step.address} failed: ${f.code}: ${f.meaning}.`), `  call: ${describeStep(f.step)}`);
+    if (f.code === 'INTERRUPTED') lines.push(st.red(`Interrupted before ${f.call} for ${f.step.address}: ${f.meaning}.`));
+    else lines.push(st.red(`Error: ${f.call} for ${f.step.address} failed: ${f.code}: ${f.meaning}.`), `  call: ${describeStep(f.step)}`);
   }
   if (report.undos.length > 0 || report.failure) {
     lines.push(report.undos.length > 0 ? 'Rolling back, in reverse:' : 'Nothing had been done; nothing to roll back.');

@@ -49,6 +49,21 @@ describe('crash recovery and locking with real processes', () => {
     expect(await recorded(dir)).toEqual(before);
   });
 
+  it('SIGINT mid-apply stops before the next call, rolls back and releases the lock', async () => {
+    const dir = workdir();
+    expect((await cli(['apply', '--auto-approve', 'examples/vmm-guest-ram.yaml'], dir)).code).toBe(0);
+    const before = await recorded(dir);
+    const { child, done } = start(['apply', '--auto-approve', 'examples/test-lab.yaml'], dir, { IOASFORM_TEST_STEP_DELAY_MS: '150' });
+    for (let i = 0; i < 400 && journalLines(dir) < 8; i++) await sleep(25);
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Interrupted before/);
+    expect(result.stderr).toMatch(/Rollback complete/);
+    expect(existsSync(join(dir, 'ioasform.state.json.lock'))).toBe(false);
+    expect(await recorded(dir)).toEqual(before);
+  });
+
   it('two concurrent applies: one fails with a lock error, the other applies; the state stays sound', async () => {
     const dir = workdir();
     const env = { IOASFORM_TEST_STEP_DELAY_MS: '50' };

@@ -75,11 +75,21 @@ export async function runPlanned(
     }
   }
   const bar = progress(io);
+  // Ctrl-C (or a polite kill) stops before the next call and rolls back, instead of leaving a
+  // half-applied target and a stale lock behind.
+  let stop = false;
+  const onSignal = (): void => {
+    stop = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    const ran = await runSteps(session, plan.steps, options.verb === 'destroy' ? 'destroy' : 'apply', bar.onEvent);
+    const ran = await runSteps(session, plan.steps, options.verb === 'destroy' ? 'destroy' : 'apply', bar.onEvent, () => stop);
     if (!ran.ok) return ran;
     return { ok: true, value: { kind: 'ran', report: ran.report, verb: options.verb === 'destroy' ? 'Destroy' : 'Apply' } };
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     bar.stop();
   }
 }
