@@ -72,7 +72,7 @@ export function allocIova(
   const lo = pageSize;
   const hi = U64_MAX - pageSize;
   const windows = state.allowed.length === 0 ? [{ start: lo, last: hi }] : mergeClipped(state.allowed, lo, hi);
-  const reserved = mergeClipped(state.reserved, 0n, U64_MAX);
+  const reserved = state.reserved.length === 0 ? state.reserved : mergeClipped(state.reserved, 0n, U64_MAX);
   const search = new HoleSearch(state.areas, reserved, length, alignment, pageOffset);
   for (const window of windows) {
     const first = fitInRange(window.start, window.last, length, alignment, pageOffset);
