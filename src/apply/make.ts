@@ -14,7 +14,7 @@ export type PlanOutcome =
   | { readonly ok: false; readonly code: string; readonly message: string; readonly wouldFail?: PredictedFailure };
 
 export async function planFor(session: Session, desired: Layout, layoutFile: string | null): Promise<PlanOutcome> {
-  const made = makePlan({ desired, recorded: session.state.body, basis: basisOf(session.state), host: hostFacts(session.options.backend), layoutFile });
+  const made = makePlan({ desired, recorded: session.state.body, basis: basisOf(session.state), host: hostFacts(session.options.backend, session.state.body), layoutFile });
   if (!made.ok) return { ok: false, code: made.error.code, message: made.error.message };
   const predicted = await predict(made.plan, session.state.body);
   if (!predicted.ok) {

@@ -2,7 +2,7 @@
 // the state, finish the undo of an interrupted apply if the journal says there was one, run the
 // work, release the lock. Errors are values with codes.
 import { hostname } from 'node:os';
-import type { BackendKind } from '../model/recorded.js';
+import type { BackendKind, StateBody } from '../model/recorded.js';
 import type { Step } from '../model/step.js';
 import type { HostFacts } from '../plan/plan.js';
 import { acquireLock, releaseLock } from '../state/lock.js';
@@ -50,8 +50,11 @@ export interface Session {
 
 export type SessionResult<T> = { readonly ok: true; readonly value: T; readonly recovery: RecoveryReport | null } | { readonly ok: false; readonly error: SessionError; readonly recovery?: RecoveryReport | null };
 
-export function hostFacts(backend: BackendKind): HostFacts {
-  return { backend, hostname: hostname(), pageSize: 4096n };
+/** Where the plan runs; the simulator's page size comes from the simulated kernel in the state. */
+export function hostFacts(backend: BackendKind, body?: StateBody): HostFacts {
+  const simPageSize = (body?.sim as { options?: { pageSize?: unknown } } | null | undefined)?.options?.pageSize;
+  const pageSize = typeof simPageSize === 'string' || typeof simPageSize === 'number' ? BigInt(simPageSize) : 4096n;
+  return { backend, hostname: hostname(), pageSize };
 }
 
 interface ClosableSink extends ApplySink {

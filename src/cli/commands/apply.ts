@@ -120,7 +120,7 @@ export async function applyCommand(file: string, options: ApplyOptions, globals:
       io,
       async (s): Promise<WorkResult<Plan>> => {
         if (saved) {
-          const stale = staleReason(saved.plan, basisOf(s.state), hostFacts(s.options.backend));
+          const stale = staleReason(saved.plan, basisOf(s.state), hostFacts(s.options.backend, s.state.body));
           if (stale) return { ok: false, error: { code: 'PLAN_STALE', message: `saved plan is stale: ${stale}. Run \`ioasform plan\` again.` } };
           return { ok: true, value: saved.plan };
         }
