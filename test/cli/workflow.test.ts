@@ -115,6 +115,21 @@ describe('workflow on the simulator: plan, apply, plan again, edit, destroy', ()
     expect((await cli(['show', '--json'], dir)).stdout).toContain('"state": null');
   });
 
+  it('a hand-edited state file is refused (checksum), and an invalid layout is reported, both exit 1', async () => {
+    const dir = workdir();
+    expect((await cli(['apply', '--auto-approve', 'examples/test-lab.yaml'], dir)).code).toBe(0);
+    const statePath = join(dir, 'ioasform.state.json');
+    writeFileSync(statePath, readFileSync(statePath, 'utf8').replace('"hugePages": false', '"hugePages": true'));
+    const edited = await cli(['plan', 'examples/test-lab.yaml'], dir);
+    expect(edited.code).toBe(1);
+    expect(edited.stderr).toMatch(/checksum mismatch/);
+
+    writeFileSync(join(dir, 'bad.yaml'), 'version: 1\nioas:\n  dp:\n    mappings:\n      rx: {memory: nowhere}\n');
+    const bad = await cli(['plan', 'bad.yaml'], join(dir));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/bad\.yaml:5:\d+: error/);
+  });
+
   it('every command has --help with an example', async () => {
     const dir = workdir();
     for (const command of ['plan', 'apply', 'show', 'destroy', 'force-unlock']) {
