@@ -132,7 +132,7 @@ export class Simulator implements SimContext {
       this.state.accountMode === 'mm' ? 'mm' : 'user',
     );
     if (typeof pages === 'number') return fail(pages);
-    const piece: PagesPiece = { pages, startByte: userVa - pages.uptr, length };
+    const piece: PagesPiece = { pages, startByte: userVa === pages.uptr ? 0n : userVa - pages.uptr, length };
     const fixed = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) !== 0;
     const result = ioas.iopt.mapPages([piece], length, fixed ? iova : null, flags & PROT_FLAGS);
     if ('errno' in result) return fail(result.errno);
