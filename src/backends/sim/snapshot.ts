@@ -1,7 +1,8 @@
 // The persisted simulator state: plain JSON data (bigints as "0x…" strings) in canonical order
-// (objects by id, areas by iova, pages by id, range lists ascending), versioned. Saving and restoring is exact: the
-// object ids and the id allocator, every area with its pages object and the sharing COPY made,
-// allowed and reserved lists, HUGE_PAGES, the context's RLIMIT mode and the options.
+// (objects by id, areas by iova, pages by id, range lists ascending), versioned. Saving and
+// restoring is exact: the object ids and the id allocator, every area with its pages object and
+// the sharing COPY made, allowed and reserved lists, HUGE_PAGES, the context's RLIMIT mode and
+// the options.
 import { emptyState, newIoas, resolveOptions, type AccountMode, type ContextState, type ResolvedOptions } from './state.js';
 import { IdAllocator, MAX_OBJECT_ID, MIN_OBJECT_ID } from './id-allocator.js';
 import type { PagesAccountMode, SimPages } from './pages.js';
