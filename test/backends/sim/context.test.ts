@@ -55,7 +55,10 @@ describe('simulator context', () => {
     const sim = openSimulator({ testKernel: true });
     expect(sim.testAddReserved({ ioasId: 1, start: 0n, last: 1n }).code).toBe('ENOENT');
     sim.ioasAlloc({ flags: 0 });
-    expect(sim.testAddReserved({ ioasId: 1, start: 2n, last: 1n }).code).toBe('EINVAL');
+    // {start, length} with length = last - start + 1 (mod 2^64), checked before the IOAS lookup
+    expect(sim.testAddReserved({ ioasId: 9, start: 2n, last: 1n }).code).toBe('EINVAL');
+    expect(sim.testAddReserved({ ioasId: 9, start: 0n, last: U }).code).toBe('EINVAL');
+    expect(sim.testAddReserved({ ioasId: 9, start: 5n, last: 1n }).code).toBe('EOVERFLOW');
     expect(sim.testAddReserved({ ioasId: 1, start: 0x1000n, last: 0x1fffn }).code).toBe('OK');
     expect(sim.ioasMap({ flags: 6, ioasId: 1, userVa: B, length: 0x1000n, iova: 0n })).toMatchObject({ iova: 0x2000n });
   });
