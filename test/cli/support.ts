@@ -2,7 +2,7 @@
 // directory with a copy of the examples. dist/ is rebuilt first when any source is newer.
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,16 +19,33 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+function builtAt(main: string): number {
+  return statSync(main, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+}
+
 /** Builds dist/ when src/ changed since the last build (tests run the compiled CLI, as users do). */
 export function ensureBuilt(): void {
   const main = join(ROOT, 'dist', 'cli', 'main.js');
-  let built = 0;
-  try {
-    built = statSync(main).mtimeMs;
-  } catch {
-    built = 0;
+  const fresh = (): boolean => builtAt(main) >= newestMtime(join(ROOT, 'src'));
+  if (fresh()) return;
+  // Test files run in parallel workers: one builds, the others wait for it, so nobody imports a
+  // half-written dist/. A lock older than two minutes is a leftover of a killed run.
+  const lock = join(ROOT, 'node_modules', '.ioasform-test-build.lock');
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0) > 120_000) rmSync(lock, { recursive: true, force: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      if (fresh()) return;
+    }
   }
-  if (built < newestMtime(join(ROOT, 'src'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
+  try {
+    if (!fresh()) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export function workdir(): string {
