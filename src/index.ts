@@ -3,3 +3,8 @@
 export * from './model/uapi.js';
 export type { Access, Backing, Copy, CopySource, Ioas, Layout, LayoutOptions, Mapping, MemoryRegion, RlimitMode } from './model/layout.js';
 export type { Diagnostic, Severity } from './diagnostics.js';
+export type { IovaRange } from './model/layout.js';
+export { parseLayoutText, type ParseResult } from './config/parse.js';
+export { loadLayoutFile, type LoadResult } from './config/load.js';
+export { formatLayout, formatLayoutText, type FormatResult } from './config/format.js';
+export { LAYOUT_CODES, type LayoutCode } from './config/codes.js';
