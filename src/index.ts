@@ -3,13 +3,13 @@
 export * from './model/uapi.js';
 export type { Access, Backing, Copy, CopySource, Ioas, Layout, LayoutOptions, Mapping, MemoryRegion, RlimitMode } from './model/layout.js';
 export type { Diagnostic, Severity } from './diagnostics.js';
+export { openSimulator, decodeSimSnapshot, SIM_SNAPSHOT_FORMAT, SIM_SNAPSHOT_VERSION } from './backends/sim/index.js';
+export type { SimArea, SimContext, SimOptions, SimSnapshot, TestAddReservedArgs } from './backends/sim/index.js';
 export type { IovaRange } from './model/layout.js';
 export { parseLayoutText, type ParseResult } from './config/parse.js';
 export { loadLayoutFile, type LoadResult } from './config/load.js';
 export { formatLayout, formatLayoutText, type FormatResult } from './config/format.js';
 export { LAYOUT_CODES, type LayoutCode } from './config/codes.js';
-export { openSimulator, decodeSimSnapshot, SIM_SNAPSHOT_FORMAT, SIM_SNAPSHOT_VERSION } from './backends/sim/index.js';
-export type { SimArea, SimContext, SimOptions, SimSnapshot, TestAddReservedArgs } from './backends/sim/index.js';
 export { makePlan, staleReason, PLAN_FORMAT_VERSION, type Plan, type HostFacts, type PlanBasis } from './plan/plan.js';
 export { diff, type Change, type Action } from './plan/diff.js';
 export { encodePlan, decodePlan } from './plan/encode.js';
