@@ -152,14 +152,8 @@ export function diffIovaMaps(before: IovaMap, after: IovaMap): IovaMap {
       return { ...box, status: 'replace', ...(moved ? { previous: { iova: was.iova, length: was.length } } : {}) };
     });
     for (const was of old.boxes) if (!newIds.has(was.id)) boxes.push({ ...was, status: 'remove' });
-    const unplaced = [...new Set([...(lane.unplaced ?? [])])];
     const allowedChanged = !sameIntervals(old.allowed, lane.allowed) || old.alignment !== lane.alignment;
-    return {
-      ...lane,
-      boxes: sortBoxes(boxes),
-      ...(unplaced.length > 0 ? { unplaced } : {}),
-      status: allowedChanged ? 'replace' : 'same',
-    };
+    return { ...lane, boxes: sortBoxes(boxes), status: allowedChanged ? 'replace' : 'same' };
   });
   for (const old of before.lanes) if (!afterNames.has(old.ioas)) lanes.push(withStatus(old, 'remove'));
   const memories = [...new Set([...(after.memories ?? []), ...(before.memories ?? [])])];
