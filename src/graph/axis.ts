@@ -29,6 +29,8 @@ export interface AxisPiece {
   readonly end: bigint;
   readonly x: number;
   readonly width: number;
+  /** For gaps: true when drawn as a break (long), false when only a narrow space (short). */
+  readonly broken: boolean;
 }
 
 export interface AxisOptions {
@@ -36,6 +38,11 @@ export interface AxisOptions {
   readonly width: number;
   readonly minBoxWidth: number;
   readonly breakWidth: number;
+  /**
+   * Width of a short gap: one no longer than the box pieces beside it (a stride of pages
+   * with holes between them) is a narrow space, not a break. Default: breakWidth.
+   */
+  readonly holeWidth?: number;
   readonly shadeWidth: number;
   /** Whole-number piece widths (for character cells). */
   readonly integral?: boolean;
@@ -75,24 +82,33 @@ export function buildAxis(input: AxisInput, options: AxisOptions): Axis {
     else raw.push({ kind, start, end });
   }
 
-  const fixed = raw.reduce((sum, p) => sum + (p.kind === 'gap' ? options.breakWidth : p.kind === 'shade' ? options.shadeWidth : options.minBoxWidth), 0);
+  const broken = raw.map((p, i) => p.kind === 'gap' && !isShortGap(raw, i));
+  const fixedWidth = (i: number): number => {
+    const p = raw[i]!;
+    if (p.kind === 'gap') return broken[i] ? options.breakWidth : (options.holeWidth ?? options.breakWidth);
+    return p.kind === 'shade' ? options.shadeWidth : options.minBoxWidth;
+  };
+  const fixed = raw.reduce((sum, _p, i) => sum + fixedWidth(i), 0);
   const spare = Math.max(0, options.width - fixed);
   const boxLength = raw.reduce((sum, p) => (p.kind === 'box' ? sum + Number(p.end - p.start) : sum), 0);
 
   const pieces: AxisPiece[] = [];
   let x = 0;
-  for (const p of raw) {
-    let width =
-      p.kind === 'gap'
-        ? options.breakWidth
-        : p.kind === 'shade'
-          ? options.shadeWidth
-          : options.minBoxWidth + (boxLength > 0 ? (spare * Number(p.end - p.start)) / boxLength : 0);
+  raw.forEach((p, i) => {
+    let width = fixedWidth(i) + (p.kind === 'box' && boxLength > 0 ? (spare * Number(p.end - p.start)) / boxLength : 0);
     if (options.integral) width = Math.floor(width);
-    pieces.push({ ...p, x, width });
+    pieces.push({ ...p, x, width, broken: broken[i]! });
     x += width;
-  }
+  });
   return { pieces, width: x };
+}
+
+/** A gap between two box pieces that is no longer than the longer of them. */
+function isShortGap(raw: readonly { kind: PieceKind; start: bigint; end: bigint }[], i: number): boolean {
+  const [before, gap, after] = [raw[i - 1], raw[i]!, raw[i + 1]];
+  if (before?.kind !== 'box' || after?.kind !== 'box') return false;
+  const longest = before.end - before.start > after.end - after.start ? before.end - before.start : after.end - after.start;
+  return gap.end - gap.start <= longest;
 }
 
 /** The x of an IOVA in [0, 2^64]; linear inside each piece, so monotone over the whole axis. */

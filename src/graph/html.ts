@@ -17,7 +17,7 @@ export interface HtmlOptions extends Omit<SvgOptions, 'standalone'> {
 const CSS = `
 body { margin: 16px; font-family: ${FONT_FAMILY}; color: #1d2329; background: #f6f7f9; }
 h1 { font-size: 16px; margin: 0 0 12px; }
-.map { background: #ffffff; border: 1px solid #d9dee3; display: inline-block; overflow-x: auto; max-width: 100%; }
+.map { background: #ffffff; border: 1px solid #d9dee3; display: inline-block; }
 .box { cursor: default; }
 .box:hover rect, .box.focus rect { filter: brightness(0.92); stroke-width: 3; }
 #tip { position: fixed; pointer-events: none; background: #1d2329; color: #ffffff; padding: 6px 9px; border-radius: 4px;

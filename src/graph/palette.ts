@@ -8,6 +8,12 @@ const MEMORY_FILLS = [
   '#b5b0f0', '#e3d3b0', '#a8dde8', '#d6b8c8', '#bccab0',
 ] as const;
 
+/** Saturated partners of the fills, for copy links (which must stay apart where they cross). */
+const MEMORY_INKS = [
+  '#2f6fb0', '#6a4bb0', '#1b8a78', '#b03f7a', '#56646f',
+  '#4a43c0', '#8a6a1c', '#1c7d99', '#8a4766', '#55703a',
+] as const;
+
 export const STATUS_COLORS: Readonly<Record<BoxStatus, string>> = {
   same: '#4a5560',
   add: '#1f9d3a',
@@ -38,4 +44,8 @@ export function memoryOrder(map: IovaMap): string[] {
 
 export function memoryFills(map: IovaMap): Map<string, string> {
   return new Map(memoryOrder(map).map((name, i) => [name, MEMORY_FILLS[i % MEMORY_FILLS.length]!] as const));
+}
+
+export function memoryInks(map: IovaMap): Map<string, string> {
+  return new Map(memoryOrder(map).map((name, i) => [name, MEMORY_INKS[i % MEMORY_INKS.length]!] as const));
 }

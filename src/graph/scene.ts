@@ -30,13 +30,18 @@ const GUTTER = 150;
 const RIGHT_MARGIN = 20;
 const BOX_HEIGHT = 48;
 const TRACK_GAP = 6;
-const LANE_PAD = 10;
+const LANE_PAD = 12;
+/** Room under a lane for copy links to curve into the next lane. */
+const LANE_BOTTOM = 14;
+const LINK_ROOM = 34;
 const CALLOUT_TOP_GAP = 8;
 const CALLOUT_ROW = 30;
 const CALLOUT_SPACING = 10;
 const NOTE_HEIGHT = 16;
 const LANE_MIN_HEIGHT = 64;
 const LABEL_PAD = 6;
+/** The source-range bracket sits just outside the band, clear of the box borders. */
+const SOURCE_OFFSET = 4;
 const LINE_HEIGHT = 13;
 
 export interface LabelLine {
@@ -76,6 +81,7 @@ export interface LaneGeometry {
 
 export interface LinkGeometry {
   readonly copyDomId: string;
+  readonly memory: string;
   /** The source range on the source lane. */
   readonly source: { readonly x1: number; readonly x2: number; readonly y: number };
   readonly path: string;
@@ -101,7 +107,7 @@ export interface Scene {
 
 export function buildScene(map: IovaMap, options: SceneOptions = {}): Scene {
   const requested = options.width ?? 1200;
-  const axis = buildAxis(axisInput(map), { width: requested - GUTTER - RIGHT_MARGIN, minBoxWidth: 104, breakWidth: 26, shadeWidth: 36 });
+  const axis = fittingAxis(axisInput(map), requested - GUTTER - RIGHT_MARGIN);
   const width = Math.max(requested, GUTTER + axis.width + RIGHT_MARGIN);
   const x0 = GUTTER;
   const X = (iova: bigint): number => x0 + iovaToX(axis, iova);
@@ -119,12 +125,13 @@ export function buildScene(map: IovaMap, options: SceneOptions = {}): Scene {
     { interval: ZERO_PAGE, caption: 'page 0' },
     { interval: TOP_PAGE, caption: 'top page' },
   ].map(({ interval, caption }) => ({ x1: X(interval.start), x2: X(interval.last + 1n), caption, captionY }));
-  const breaks = axis.pieces.filter((p) => p.kind === 'gap').map((p) => x0 + p.x + p.width / 2);
+  const breaks = axis.pieces.filter((p) => p.kind === 'gap' && p.broken).map((p) => x0 + p.x + p.width / 2);
 
   const lanes: LaneGeometry[] = [];
   let y = axisY + 12;
+  const linkRoom = lanesWithLinksBelow(map);
   map.lanes.forEach((lane, laneIndex) => {
-    const geometry = laneGeometry(lane, laneIndex, y, X, width);
+    const geometry = laneGeometry(lane, laneIndex, y, X, width, linkRoom.has(laneIndex) ? LINK_ROOM : LANE_BOTTOM);
     lanes.push(geometry);
     y += geometry.height;
   });
@@ -145,6 +152,34 @@ export function buildScene(map: IovaMap, options: SceneOptions = {}): Scene {
     links,
     legendY: y + 18,
   };
+}
+
+/**
+ * Boxes as wide as a three-line label (104 px) when the width allows, narrower (labels then
+ * move to callout rows) before the picture grows past the requested width.
+ */
+const MIN_BOX_WIDTHS = [104, 84, 64, 48, 36, 26, 18] as const;
+
+function fittingAxis(input: { boxes: IovaInterval[]; shaded: IovaInterval[] }, width: number): Axis {
+  let axis: Axis | undefined;
+  for (const minBoxWidth of MIN_BOX_WIDTHS) {
+    axis = buildAxis(input, { width, minBoxWidth, breakWidth: 26, holeWidth: 8, shadeWidth: 36 });
+    if (axis.width <= width + 0.5) break;
+  }
+  return axis!;
+}
+
+/** Lanes that some copy in a later lane takes pages from: their links need room to curve. */
+function lanesWithLinksBelow(map: IovaMap): Set<number> {
+  const index = new Map(map.lanes.map((l, i) => [l.ioas, i] as const));
+  const out = new Set<number>();
+  map.lanes.forEach((lane, to) => {
+    for (const box of lane.boxes) {
+      const from = box.source?.range ? index.get(box.source.lane) : undefined;
+      if (from !== undefined && from < to) out.add(to - 1);
+    }
+  });
+  return out;
 }
 
 function axisInput(map: IovaMap): { boxes: IovaInterval[]; shaded: IovaInterval[] } {
@@ -186,7 +221,7 @@ function blockWidth(lines: readonly LabelLine[]): number {
   return Math.max(...lines.map((l) => textWidth(l.text, l.size)));
 }
 
-function laneGeometry(lane: Lane, laneIndex: number, y: number, X: (iova: bigint) => number, width: number): LaneGeometry {
+function laneGeometry(lane: Lane, laneIndex: number, y: number, X: (iova: bigint) => number, width: number, bottomPad: number): LaneGeometry {
   const tracks = assignTracks(lane.boxes);
   const trackCount = Math.max(1, ...tracks.map((t) => t + 1));
   const bandY = y + LANE_PAD;
@@ -212,16 +247,7 @@ function laneGeometry(lane: Lane, laneIndex: number, y: number, X: (iova: bigint
     const leaderX = (x1 + x2) / 2;
     const left = Math.min(Math.max(leaderX - w / 2, 4), width - RIGHT_MARGIN - w);
     const right = left + w;
-    let row = 0;
-    for (; ; row++) {
-      const clash = placed.some(
-        (p) =>
-          (p.row === row && left < p.right + CALLOUT_SPACING && right + CALLOUT_SPACING > p.left) ||
-          (p.row < row && leaderX >= p.left - 2 && leaderX <= p.right + 2) ||
-          (p.row > row && p.leaderX >= left - 2 && p.leaderX <= right + 2),
-      );
-      if (!clash) break;
-    }
+    const row = calloutRow(placed, left, right, leaderX);
     placed.push({ row, left, right, leaderX });
     const labelY = calloutTop + row * CALLOUT_ROW;
     boxes.push({
@@ -246,7 +272,7 @@ function laneGeometry(lane: Lane, laneIndex: number, y: number, X: (iova: bigint
     note = { text: `kernel-chosen, IOVA not known: ${unplaced.join(', ')}`, y: bottom + 14 };
     bottom += NOTE_HEIGHT;
   }
-  const height = Math.max(LANE_MIN_HEIGHT, bottom + LANE_PAD - y);
+  const height = Math.max(LANE_MIN_HEIGHT, bottom + bottomPad - y);
   const ghosts = boxes
     .filter((g) => g.box.previous)
     .map((g) => {
@@ -259,6 +285,32 @@ function laneGeometry(lane: Lane, laneIndex: number, y: number, X: (iova: bigint
     });
   const allowed = lane.allowed.map((r) => ({ x1: X(r.start), x2: X(r.last + 1n) }));
   return { lane, y, height, bandY, bandHeight, boxes, allowed, ghosts, ...(note ? { note } : {}) };
+}
+
+interface PlacedCallout {
+  readonly row: number;
+  readonly left: number;
+  readonly right: number;
+  readonly leaderX: number;
+}
+
+/**
+ * The first row where the label overlaps no other label and no leader line crosses a label;
+ * when crowding leaves no such row, the first row with no overlapping label (a leader may then
+ * cross a label, which its white halo keeps readable). Always terminates: a new row below all
+ * others has no labels.
+ */
+function calloutRow(placed: readonly PlacedCallout[], left: number, right: number, leaderX: number): number {
+  const rows = placed.reduce((n, p) => Math.max(n, p.row + 1), 0);
+  const overlapsOnRow = (row: number): boolean =>
+    placed.some((p) => p.row === row && left < p.right + CALLOUT_SPACING && right + CALLOUT_SPACING > p.left);
+  const crossesLeader = (row: number): boolean =>
+    placed.some(
+      (p) => (p.row < row && leaderX >= p.left - 2 && leaderX <= p.right + 2) || (p.row > row && p.leaderX >= left - 2 && p.leaderX <= right + 2),
+    );
+  for (let row = 0; row <= rows; row++) if (!overlapsOnRow(row) && !crossesLeader(row)) return row;
+  for (let row = 0; row <= rows; row++) if (!overlapsOnRow(row)) return row;
+  return rows;
 }
 
 /** A curve from each copy's source range to the copy, across lanes. */
@@ -279,21 +331,21 @@ function copyLinks(lanes: readonly LaneGeometry[], X: (iova: bigint) => number):
       let dy: number;
       let path: string;
       if (from < to) {
-        sy = src.bandY + src.bandHeight;
+        sy = src.bandY + src.bandHeight + SOURCE_OFFSET;
         dy = g.y;
         const mid = (dy - sy) / 2;
         path = `M${r(sx)} ${r(sy)} C${r(sx)} ${r(sy + mid)} ${r(dx)} ${r(dy - mid)} ${r(dx)} ${r(dy)}`;
       } else if (from > to) {
-        sy = src.bandY;
+        sy = src.bandY - SOURCE_OFFSET;
         dy = g.y + g.height;
         const mid = (sy - dy) / 2;
         path = `M${r(sx)} ${r(sy)} C${r(sx)} ${r(sy - mid)} ${r(dx)} ${r(dy + mid)} ${r(dx)} ${r(dy)}`;
       } else {
-        sy = src.bandY + src.bandHeight;
+        sy = src.bandY + src.bandHeight + SOURCE_OFFSET;
         dy = g.y + g.height;
         path = `M${r(sx)} ${r(sy)} C${r(sx)} ${r(sy + 28)} ${r(dx)} ${r(dy + 28)} ${r(dx)} ${r(dy)}`;
       }
-      links.push({ copyDomId: g.domId, source: { x1: sx1, x2: sx2, y: sy }, path });
+      links.push({ copyDomId: g.domId, memory: g.box.memory, source: { x1: sx1, x2: sx2, y: sy }, path });
     }
   });
   return links;

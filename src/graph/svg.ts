@@ -4,7 +4,7 @@
 import { formatHex, formatSize, num } from './format.js';
 import { boxEnd } from './model.js';
 import type { Box, BoxStatus, IovaMap } from './model.js';
-import { memoryFills, memoryOrder, STATUS_COLORS, STATUS_WORDS } from './palette.js';
+import { memoryFills, memoryInks, memoryOrder, STATUS_COLORS, STATUS_WORDS } from './palette.js';
 import { buildScene, DETAIL_SIZE, textWidth, TICK_SIZE } from './scene.js';
 import type { BoxGeometry, LaneGeometry, Scene, SceneOptions } from './scene.js';
 
@@ -30,6 +30,7 @@ export function escapeXml(text: string): string {
 export function renderSvg(map: IovaMap, options: SvgOptions = {}): string {
   const scene = buildScene(map, options);
   const fills = memoryFills(map);
+  const inks = memoryInks(map);
   const legend = legendItems(map, scene.width);
   const height = scene.legendY + legend.height + 8;
   const out: string[] = [];
@@ -45,9 +46,12 @@ export function renderSvg(map: IovaMap, options: SvgOptions = {}): string {
   out.push(...pageMarkup(scene));
   out.push('<g class="links">');
   for (const link of scene.links) {
+    // In a strong shade of the memory's color, so crossing links stay apart.
+    const ink = inks.get(link.memory) ?? MUTED;
     out.push(
-      `<rect class="link-source" x="${num(link.source.x1 + 1)}" y="${num(link.source.y - 2)}" width="${num(Math.max(2, link.source.x2 - link.source.x1 - 2))}" height="4" fill="${MUTED}" fill-opacity="0.55"/>`,
-      `<path class="link" data-for="${link.copyDomId}" d="${link.path}" fill="none" stroke="${MUTED}" stroke-width="1.5" stroke-opacity="0.75" stroke-dasharray="6 3" marker-end="url(#arrow)"/>`,
+      `<rect class="link-source" x="${num(link.source.x1 + 1)}" y="${num(link.source.y - 2)}" width="${num(Math.max(2, link.source.x2 - link.source.x1 - 2))}" height="4" fill="${ink}" fill-opacity="0.8"/>`,
+      `<path class="link" data-for="${link.copyDomId}" d="${link.path}" fill="none" stroke="${ink}" stroke-width="1.6" stroke-opacity="0.9" stroke-dasharray="6 3"/>`,
+      `<path d="${arrowHead(link.path)}" fill="${ink}"/>`,
     );
   }
   out.push('</g>');
@@ -55,6 +59,17 @@ export function renderSvg(map: IovaMap, options: SvgOptions = {}): string {
   out.push(...legendMarkup(legend.items, scene.legendY, fills));
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** A small triangle at the end of a link path, pointing along its last (vertical) tangent. */
+function arrowHead(path: string): string {
+  const numbers = path.match(/-?[\d.]+/g)!.map(Number);
+  const [x, y] = numbers.slice(-2) as [number, number];
+  const beforeY = numbers[numbers.length - 3]!;
+  const down = y >= beforeY;
+  const tip = y;
+  const base = down ? y - 7 : y + 7;
+  return `M${num(x - 4.5)} ${num(base)} L${num(x + 4.5)} ${num(base)} L${num(x)} ${num(tip)} z`;
 }
 
 function summary(map: IovaMap): string {
@@ -67,7 +82,6 @@ function defs(): string {
     '<defs>',
     `<pattern id="page-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff" fill-opacity="0"/><line x1="0" y1="0" x2="0" y2="6" stroke="${PAGE_HATCH}" stroke-width="2" stroke-opacity="0.55"/></pattern>`,
     `<pattern id="remove-hatch" width="7" height="7" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><line x1="0" y1="0" x2="0" y2="7" stroke="${STATUS_COLORS.remove}" stroke-width="1.5" stroke-opacity="0.45"/></pattern>`,
-    `<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="${MUTED}"/></marker>`,
     '</defs>',
   ].join('\n');
 }

@@ -66,7 +66,7 @@ function cells(axis: Axis, start: bigint, end: bigint): [number, number] {
 
 function bar(axis: Axis, lane: Lane): string {
   const row = new Array<string>(Math.ceil(axis.width)).fill('.');
-  for (const piece of axis.pieces) if (piece.kind === 'gap') fill(row, cells(axis, piece.start, piece.end), '/');
+  for (const piece of axis.pieces) if (piece.kind === 'gap' && piece.broken) fill(row, cells(axis, piece.start, piece.end), '/');
   for (const r of lane.allowed) fill(row, cells(axis, r.start, r.last + 1n), '-');
   for (const page of [ZERO_PAGE, TOP_PAGE]) fill(row, cells(axis, page.start, page.last + 1n), '^');
   const owner = new Array<number>(row.length).fill(-1);

@@ -100,14 +100,19 @@ describe('broken axis', () => {
     );
   });
 
-  it('compresses every empty stretch into one fixed-width break', () => {
+  it('compresses every empty stretch into a fixed width: a break, or a narrow hole when short', () => {
     fc.assert(
       fc.property(disjoint, (boxes) => {
-        const axis = width(boxes);
-        for (const piece of axis.pieces.filter((p) => p.kind === 'gap')) {
-          expect(piece.width).toBe(OPTIONS.breakWidth);
+        const axis = buildAxis({ boxes, shaded: [] }, { ...OPTIONS, holeWidth: 6 });
+        axis.pieces.forEach((piece, i) => {
+          if (piece.kind !== 'gap') return;
           for (const box of boxes) expect(piece.end <= box.start || piece.start > box.last).toBe(true);
-        }
+          const [before, after] = [axis.pieces[i - 1], axis.pieces[i + 1]];
+          const neighbours = [before, after].filter((p) => p?.kind === 'box').map((p) => p!.end - p!.start);
+          const short = neighbours.length === 2 && neighbours.some((n) => piece.end - piece.start <= n);
+          expect(piece.broken).toBe(!short);
+          expect(piece.width).toBe(short ? 6 : OPTIONS.breakWidth);
+        });
       }),
     );
   });

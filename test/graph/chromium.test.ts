@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
 import { renderHtml } from '../../src/graph/index.js';
 import type { IovaMap } from '../../src/graph/index.js';
-import { dpdkPlan, FIXTURES, fixtureMap } from './fixtures.js';
+import { crowdedPlan, dpdkPlan, FIXTURES, fixtureMap } from './fixtures.js';
 
 const CHROMIUM = process.env.IOASFORM_CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT = resolve('test-output/graph');
@@ -26,6 +26,7 @@ const pages: { name: string; map: IovaMap; title: string }[] = [
     return { name: fixture.name, map: fixtureMap(fixture), title: `IOVA map: ${fixture.name}` };
   }),
   { name: 'dpdk-plan', map: dpdkPlan().plan, title: 'Plan: dpdk-appliance' },
+  { name: 'crowded-plan', map: crowdedPlan(), title: 'Plan: many small mappings' },
 ];
 
 interface Rect {
@@ -73,6 +74,7 @@ describe.skipIf(!present)('HTML in headless Chromium', () => {
       });
       await page.goto(pathToFileURL(file).href);
       await page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
+      await page.locator('.map').screenshot({ path: join(OUTPUT, `${name}-map.png`) });
 
       const svgRect = await page.locator('svg.iova-map').evaluate((svg) => {
         const r = svg.getBoundingClientRect();

@@ -169,3 +169,46 @@ export function dpdkPlan(): { before: IovaMap; after: IovaMap; plan: IovaMap } {
   const after = layoutToIovaMap(changed, []);
   return { before, after, plan: diffIovaMaps(before, after) };
 }
+
+/**
+ * A stress case for legibility rather than realism: many small mappings with long names next to
+ * big ones (so labels must move to callout rows), an entry just below the top page, and a plan
+ * whose removed and added entries overlap (so the lane needs two tracks).
+ */
+export function crowdedPlan(): IovaMap {
+  const lab = testLab();
+  const small: Mapping[] = Array.from({ length: 9 }, (_, i) =>
+    mapping(`doorbell-page-${i}`, 'table', 4n * KiB, 0x4000_0000n + BigInt(i) * 0x2000n, { access: i % 2 === 0 ? 'w' : 'rw' }),
+  );
+  const before: Layout = {
+    ...lab.layout,
+    ioas: [
+      ...lab.layout.ioas,
+      ioas('edge', {
+        mappings: [
+          mapping('bulk', 'buf-a', 8n * MiB, 0x4100_0000n),
+          ...small,
+          mapping('near-top', 'buf-b', 4n * KiB, 0xffff_ffff_ffff_e000n),
+          mapping('moved', 'buf-b', 16n * KiB, 0x4200_0000n),
+        ],
+      }),
+    ],
+  };
+  const [labIoas, mirror, edge] = before.ioas as [Ioas, Ioas, Ioas];
+  const after: Layout = {
+    ...before,
+    ioas: [
+      labIoas,
+      mirror,
+      {
+        ...edge,
+        mappings: [
+          ...edge.mappings.filter((m) => m.name !== 'bulk' && m.name !== 'doorbell-page-3').map((m) => (m.name === 'moved' ? { ...m, iova: 0x4200_8000n } : m)),
+          mapping('bulk-half', 'buf-a', 4n * MiB, 0x4100_0000n),
+        ],
+      },
+      ioas('fresh', { mappings: [mapping('new-buffer', 'buf-b', 4n * MiB, 0x4100_0000n)] }),
+    ],
+  };
+  return diffIovaMaps(layoutToIovaMap(before, lab.placements), layoutToIovaMap(after, lab.placements));
+}

@@ -4,12 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { diffIovaMaps, renderHtml, renderSvg, renderTextMap } from '../../src/graph/index.js';
 import type { IovaMap } from '../../src/graph/index.js';
-import { dpdkPlan, FIXTURES, fixtureMap } from './fixtures.js';
+import { crowdedPlan, dpdkPlan, FIXTURES, fixtureMap } from './fixtures.js';
 import { expectGolden } from './golden.js';
 
 const cases: { name: string; map: () => IovaMap }[] = [
   ...FIXTURES.map((make) => ({ name: make().name, map: () => fixtureMap(make()) })),
   { name: 'dpdk-plan', map: () => dpdkPlan().plan },
+  { name: 'crowded-plan', map: crowdedPlan },
 ];
 
 describe('golden output', () => {
