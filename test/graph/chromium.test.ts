@@ -54,6 +54,7 @@ describe.skipIf(!present)('HTML in headless Chromium', () => {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1280, height: 900 },
+      deviceScaleFactor: 2, // crisp screenshots; docs/images/iova-map.png is one of them
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
   }, 120_000);
