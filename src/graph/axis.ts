@@ -29,7 +29,7 @@ export interface AxisPiece {
   readonly end: bigint;
   readonly x: number;
   readonly width: number;
-  /** For gaps: true when drawn as a break (long), false when only a narrow space (short). */
+  /** For gaps: true when drawn as a fixed-width break (long), false when drawn to scale (short). */
   readonly broken: boolean;
 }
 
@@ -39,8 +39,9 @@ export interface AxisOptions {
   readonly minBoxWidth: number;
   readonly breakWidth: number;
   /**
-   * Width of a short gap: one no longer than the box pieces beside it (a stride of pages
-   * with holes between them) is a narrow space, not a break. Default: breakWidth.
+   * Minimum width of a short gap: one no longer than the box pieces beside it (a stride of
+   * pages with holes between them, a PCI hole between RAM blocks) is drawn to scale like a box,
+   * not as a break. Default: breakWidth.
    */
   readonly holeWidth?: number;
   readonly shadeWidth: number;
@@ -90,12 +91,15 @@ export function buildAxis(input: AxisInput, options: AxisOptions): Axis {
   };
   const fixed = raw.reduce((sum, _p, i) => sum + fixedWidth(i), 0);
   const spare = Math.max(0, options.width - fixed);
-  const boxLength = raw.reduce((sum, p) => (p.kind === 'box' ? sum + Number(p.end - p.start) : sum), 0);
+  // Boxes and short holes are drawn to scale above their fixed width (a PCI hole between two
+  // RAM blocks keeps its proportion); breaks, context and pages are not.
+  const scaled = raw.map((p, i) => p.kind === 'box' || (p.kind === 'gap' && !broken[i]));
+  const scaledLength = raw.reduce((sum, p, i) => (scaled[i] ? sum + Number(p.end - p.start) : sum), 0);
 
   const pieces: AxisPiece[] = [];
   let x = 0;
   raw.forEach((p, i) => {
-    let width = fixedWidth(i) + (p.kind === 'box' && boxLength > 0 ? (spare * Number(p.end - p.start)) / boxLength : 0);
+    let width = fixedWidth(i) + (scaled[i] && scaledLength > 0 ? (spare * Number(p.end - p.start)) / scaledLength : 0);
     if (options.integral) width = Math.floor(width);
     pieces.push({ ...p, x, width, broken: broken[i]! });
     x += width;

@@ -89,7 +89,7 @@ function defs(): string {
 function axisMarkup(scene: Scene): string[] {
   const out: string[] = ['<g class="axis">'];
   for (const piece of scene.axis.pieces) {
-    if (piece.kind === 'gap') continue;
+    if (piece.kind === 'gap' && piece.broken) continue;
     out.push(`<line x1="${num(scene.x0 + piece.x)}" y1="${num(scene.axisY)}" x2="${num(scene.x0 + piece.x + piece.width)}" y2="${num(scene.axisY)}" stroke="${INK}" stroke-width="1.5"/>`);
   }
   for (const x of scene.breaks) out.push(breakMark(x, scene.axisY, 7));

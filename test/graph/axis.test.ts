@@ -100,7 +100,7 @@ describe('broken axis', () => {
     );
   });
 
-  it('compresses every empty stretch into a fixed width: a break, or a narrow hole when short', () => {
+  it('compresses every long empty stretch into a fixed-width break; short holes are drawn to scale', () => {
     fc.assert(
       fc.property(disjoint, (boxes) => {
         const axis = buildAxis({ boxes, shaded: [] }, { ...OPTIONS, holeWidth: 6 });
@@ -111,7 +111,8 @@ describe('broken axis', () => {
           const neighbours = [before, after].filter((p) => p?.kind === 'box').map((p) => p!.end - p!.start);
           const short = neighbours.length === 2 && neighbours.some((n) => piece.end - piece.start <= n);
           expect(piece.broken).toBe(!short);
-          expect(piece.width).toBe(short ? 6 : OPTIONS.breakWidth);
+          if (short) expect(piece.width).toBeGreaterThanOrEqual(6);
+          else expect(piece.width).toBe(OPTIONS.breakWidth);
         });
       }),
     );
