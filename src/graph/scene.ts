@@ -206,9 +206,17 @@ function assignTracks(boxes: readonly Box[]): number[] {
   });
 }
 
+/** Longer names are cut in the picture (the tooltip and the table have them whole). */
+const MAX_LABEL_CHARS = 32;
+
+function shortName(name: string): string {
+  const chars = [...name];
+  return chars.length <= MAX_LABEL_CHARS ? name : `${chars.slice(0, MAX_LABEL_CHARS - 1).join('')}…`;
+}
+
 function labelLines(box: Box): LabelLine[] {
   const mark = STATUS_MARKS[box.status];
-  const name = mark ? `${mark} ${box.name}` : box.name;
+  const name = mark ? `${mark} ${shortName(box.name)}` : shortName(box.name);
   const iova = `${box.predicted ? '≈' : ''}${formatHex(box.iova)}`;
   return [
     { text: name, size: NAME_SIZE, bold: true },

@@ -97,6 +97,7 @@ describe.skipIf(!present)('HTML in headless Chromium', () => {
       // Every box of the model has a visible name label in the picture.
       for (const lane of map.lanes) {
         for (const box of lane.boxes) {
+          // The fixtures' names are short enough to be shown whole.
           const names = labels.filter((l) => l.boxId === box.id && l.text.endsWith(box.name));
           expect(names, `label of ${box.id}`).toHaveLength(1);
         }
