@@ -31,7 +31,7 @@ export function renderSvg(map: IovaMap, options: SvgOptions = {}): string {
   const scene = buildScene(map, options);
   const fills = memoryFills(map);
   const inks = memoryInks(map);
-  const legend = legendItems(map, scene.width);
+  const legend = legendItems(map, scene);
   const height = scene.legendY + legend.height + 8;
   const out: string[] = [];
   const ns = options.standalone === false ? '' : ' xmlns="http://www.w3.org/2000/svg"';
@@ -244,17 +244,21 @@ interface LegendItem {
   readonly row: number;
 }
 
-function legendItems(map: IovaMap, width: number): { items: LegendItem[]; height: number } {
+/** Only what the picture shows: its memories, kinds, and statuses. */
+function legendItems(map: IovaMap, scene: Scene): { items: LegendItem[]; height: number } {
+  const width = scene.width;
+  const boxes = map.lanes.flatMap((l) => l.boxes);
   const wanted: { swatch: LegendSwatch; text: string; memory?: string }[] = memoryOrder(map).map((m) => ({ swatch: 'memory', text: m, memory: m }));
-  wanted.push(
-    { swatch: 'mapping', text: 'mapping' },
-    { swatch: 'copy', text: 'copy (arrow from its source)' },
-    { swatch: 'predicted', text: 'kernel-chosen IOVA (≈ predicted)' },
-    { swatch: 'allowed', text: 'allowed IOVA range' },
-    { swatch: 'page', text: 'zero page / top page' },
-    { swatch: 'break', text: 'empty space, not to scale' },
-  );
-  const statuses = new Set(map.lanes.flatMap((l) => l.boxes.map((b) => b.status)));
+  const shown: [boolean, LegendSwatch, string][] = [
+    [boxes.some((b) => b.kind === 'mapping' && !b.predicted), 'mapping', 'mapping'],
+    [boxes.some((b) => b.kind === 'copy'), 'copy', 'copy (arrow from its source)'],
+    [boxes.some((b) => b.predicted), 'predicted', 'kernel-chosen IOVA (≈ predicted)'],
+    [map.lanes.some((l) => l.allowed.length > 0), 'allowed', 'allowed IOVA range'],
+    [true, 'page', 'zero page / top page'],
+    [scene.breaks.length > 0, 'break', 'empty space, not to scale'],
+  ];
+  for (const [show, swatch, text] of shown) if (show) wanted.push({ swatch, text });
+  const statuses = new Set(boxes.map((b) => b.status));
   for (const status of ['add', 'remove', 'replace'] as const) if (statuses.has(status)) wanted.push({ swatch: status, text: STATUS_WORDS[status] });
   const items: LegendItem[] = [];
   let x = 12;
