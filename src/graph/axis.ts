@@ -9,7 +9,6 @@
 // - `gap` pieces (nothing there) are compressed into a fixed-width break, however long.
 // Every lane uses the same axis, so equal IOVAs line up vertically.
 
-import { boxEnd } from './model.js';
 import type { IovaInterval } from './model.js';
 
 /** 2^64: the exclusive end of the IOVA space. */
@@ -120,11 +119,6 @@ export function iovaToX(axis: Axis, iova: bigint): number {
   const piece = findPiece(axis, iova);
   if (!piece) return iova <= 0n ? 0 : axis.width;
   return piece.x + (piece.width * Number(iova - piece.start)) / Number(piece.end - piece.start);
-}
-
-/** Left and right x of an interval: [x(start), x(last + 1)]. */
-export function intervalToX(axis: Axis, interval: { readonly iova: bigint; readonly length: bigint }): [number, number] {
-  return [iovaToX(axis, interval.iova), iovaToX(axis, boxEnd(interval))];
 }
 
 function findPiece(axis: Axis, iova: bigint): AxisPiece | undefined {

@@ -2,7 +2,7 @@
 // self-containment.
 
 import { describe, expect, it } from 'vitest';
-import { diffIovaMaps, renderHtml, renderSvg, renderTextMap } from '../../src/graph/index.js';
+import { diffIovaMaps, formatHex, formatSize, renderHtml, renderSvg, renderTextMap } from '../../src/graph/index.js';
 import type { IovaMap } from '../../src/graph/index.js';
 import { crowdedPlan, dpdkPlan, FIXTURES, fixtureMap } from './fixtures.js';
 import { expectGolden } from './golden.js';
@@ -118,5 +118,22 @@ describe('text map', () => {
     const m = fixtureMap(FIXTURES[1]!());
     const same = diffIovaMaps(m, m);
     expect(renderTextMap(same)).toBe(renderTextMap(m));
+  });
+});
+
+describe('number formats', () => {
+  it('groups hex digits by four, exactly up to 2^64 - 1', () => {
+    expect(formatHex(0n)).toBe('0x0');
+    expect(formatHex(0x1000n)).toBe('0x1000');
+    expect(formatHex(0x1_0000_0000n)).toBe('0x1_0000_0000');
+    expect(formatHex((1n << 64n) - 1n)).toBe('0xffff_ffff_ffff_ffff');
+  });
+
+  it('writes sizes in binary units, with two decimals when not whole', () => {
+    expect(formatSize(100n)).toBe('100 B');
+    expect(formatSize(4096n)).toBe('4 KiB');
+    expect(formatSize(2n << 20n)).toBe('2 MiB');
+    expect(formatSize(3n << 29n)).toBe('1.50 GiB');
+    expect(formatSize((1n << 64n) - 1n)).toBe('15.99 EiB');
   });
 });
