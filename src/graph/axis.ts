@@ -88,17 +88,28 @@ export function buildAxis(input: AxisInput, options: AxisOptions): Axis {
     if (p.kind === 'gap') return broken[i] ? options.breakWidth : (options.holeWidth ?? options.breakWidth);
     return p.kind === 'shade' ? options.shadeWidth : options.minBoxWidth;
   };
-  const fixed = raw.reduce((sum, _p, i) => sum + fixedWidth(i), 0);
-  const spare = Math.max(0, options.width - fixed);
-  // Boxes and short holes are drawn to scale above their fixed width (a PCI hole between two
-  // RAM blocks keeps its proportion); breaks, context and pages are not.
+  // Boxes and short holes are drawn to scale (a PCI hole between two RAM blocks keeps its
+  // proportion); breaks, context and pages are not. Scaled pieces share what is left in
+  // proportion to their length, except those whose share would fall below their minimum: they
+  // get the minimum, and the rest is shared again ("water filling"), so large boxes stay in true
+  // proportion to each other.
   const scaled = raw.map((p, i) => p.kind === 'box' || (p.kind === 'gap' && !broken[i]));
-  const scaledLength = raw.reduce((sum, p, i) => (scaled[i] ? sum + Number(p.end - p.start) : sum), 0);
+  const unscaledWidth = raw.reduce((sum, _p, i) => (scaled[i] ? sum : sum + fixedWidth(i)), 0);
+  const clamped = raw.map((_p, i) => !scaled[i]);
+  let available = 0;
+  let freeLength = 0;
+  for (;;) {
+    available = options.width - unscaledWidth - raw.reduce((sum, _p, i) => (scaled[i] && clamped[i] ? sum + fixedWidth(i) : sum), 0);
+    freeLength = raw.reduce((sum, p, i) => (clamped[i] ? sum : sum + Number(p.end - p.start)), 0);
+    const below = raw.map((p, i) => !clamped[i] && (available <= 0 || (available * Number(p.end - p.start)) / freeLength < fixedWidth(i)));
+    if (!below.some(Boolean)) break;
+    below.forEach((b, i) => (clamped[i] = clamped[i] || b));
+  }
 
   const pieces: AxisPiece[] = [];
   let x = 0;
   raw.forEach((p, i) => {
-    let width = fixedWidth(i) + (scaled[i] && scaledLength > 0 ? (spare * Number(p.end - p.start)) / scaledLength : 0);
+    let width = clamped[i] ? fixedWidth(i) : (available * Number(p.end - p.start)) / freeLength;
     if (options.integral) width = Math.floor(width);
     pieces.push({ ...p, x, width, broken: broken[i]! });
     x += width;
