@@ -5,7 +5,13 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import type { CommandContext, RegisterCommand } from './command.js';
+import { registerApply } from './commands/apply.js';
+import { addGlobalOptions } from './commands/common.js';
+import { registerDestroy } from './commands/destroy.js';
 import { registerFmt } from './commands/fmt.js';
+import { registerForceUnlock } from './commands/force-unlock.js';
+import { registerPlan } from './commands/plan.js';
+import { registerShow } from './commands/show.js';
 import { registerValidate } from './commands/validate.js';
 import { processIo, type CliIo } from './io.js';
 
@@ -13,7 +19,17 @@ import { processIo, type CliIo } from './io.js';
 const COMMANDS: readonly RegisterCommand[] = [
   registerValidate,
   registerFmt,
+  registerPlan,
+  registerApply,
+  registerShow,
+  registerDestroy,
+  registerForceUnlock,
 ];
+
+/** Terraform spells the plan file option `-out FILE`; commander only knows `--out`. */
+export function terraformSpellings(argv: readonly string[]): string[] {
+  return argv.map((arg) => (arg === '-out' ? '--out' : arg.startsWith('-out=') ? `--out=${arg.slice(5)}` : arg));
+}
 
 function packageVersion(): string {
   // src/cli/main.ts and dist/cli/main.js both sit two levels below package.json.
@@ -30,6 +46,7 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => write(text) });
+  addGlobalOptions(program);
   for (const register of COMMANDS) register(program, ctx);
   // Subcommands inherit exitOverride and output settings only when set before they are added.
   for (const command of program.commands) {
@@ -37,7 +54,7 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
   }
 
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(terraformSpellings(argv), { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -1,0 +1,50 @@
+// The memory holder owns the backing memory the mappings point into. On the real kernel that is
+// the holder agent (a long-lived process); on the simulator nothing is allocated, but every region
+// still gets a deterministic user VA so plans, states and predictions are reproducible.
+
+import type { MemoryRegion } from '../model/layout.js';
+import type { RecordedMemory } from '../model/recorded.js';
+
+export type HolderResult<T extends object = object> = ({ readonly ok: true } & T) | { readonly ok: false; readonly errno: number; readonly code: string };
+
+export interface MemoryHolder {
+  create(region: MemoryRegion, existing: readonly RecordedMemory[]): Promise<HolderResult<{ userVa: bigint }>>;
+  release(region: MemoryRegion, userVa: bigint): Promise<HolderResult>;
+}
+
+/** Where the simulator holder lays regions out, and the alignment of each region's start. */
+export const SIM_MEMORY_BASE = 0x7f0000000000n;
+export const SIM_MEMORY_SLOT = 1n << 30n;
+
+const roundUp = (value: bigint, to: bigint): bigint => ((value + to - 1n) / to) * to;
+
+/**
+ * The lowest 1 GiB-aligned VA from SIM_MEMORY_BASE where `size` bytes do not overlap any existing
+ * region. Pure and first-fit, so replaying the same creates and releases (or their undos in
+ * reverse) gives the same addresses.
+ */
+export function simRegionVa(size: bigint, existing: readonly RecordedMemory[]): bigint {
+  const taken = existing.map((m) => ({ start: m.userVa, end: m.userVa + roundUp(m.size, SIM_MEMORY_SLOT) })).sort((a, b) => (a.start < b.start ? -1 : 1));
+  let candidate = SIM_MEMORY_BASE;
+  const span = roundUp(size > 0n ? size : 1n, SIM_MEMORY_SLOT);
+  for (const t of taken) {
+    if (candidate + span <= t.start) break;
+    if (t.end > candidate) candidate = t.end;
+  }
+  return candidate;
+}
+
+export const simHolder: MemoryHolder = {
+  create: async (region, existing) => ({ ok: true, userVa: simRegionVa(region.size, existing) }),
+  release: async () => ({ ok: true }),
+};
+
+/** Failure injection: a holder whose Nth call (shared counter with the uapi wrapper) fails. */
+export function faultyHolder(inner: MemoryHolder, failCall: number | readonly number[], errno: number, code: string, counter: { n: number }): MemoryHolder {
+  const failing = new Set(typeof failCall === 'number' ? [failCall] : failCall);
+  const fails = (): boolean => failing.has(++counter.n);
+  return {
+    create: async (region, existing) => (fails() ? { ok: false, errno, code } : inner.create(region, existing)),
+    release: async (region, userVa) => (fails() ? { ok: false, errno, code } : inner.release(region, userVa)),
+  };
+}

@@ -1,0 +1,60 @@
+// IOVA prediction: dry-runs a plan's steps through the step runner on a throw-away simulator
+// restored from the recorded state, so the plan can show the IOVA the kernel will pick for every
+// automatic mapping and copy, and say so up front when a call would fail.
+import type { StateBody } from '../model/recorded.js';
+import type { Step } from '../model/step.js';
+import type { Change } from '../plan/diff.js';
+import type { Plan } from '../plan/plan.js';
+import { errnoMeaning } from './errno-meaning.js';
+import { runStep } from './runner.js';
+import { openTarget } from './target.js';
+
+export interface PredictedFailure {
+  readonly index: number;
+  readonly step: Step;
+  readonly call: string;
+  readonly code: string;
+  readonly meaning: string;
+}
+
+export type PredictResult =
+  | { readonly ok: true; readonly plan: Plan }
+  | { readonly ok: false; readonly failure: PredictedFailure }
+  | { readonly ok: false; readonly failure: null; readonly message: string };
+
+export async function predict(plan: Plan, body: StateBody): Promise<PredictResult> {
+  // Prediction always runs on a simulator, also for kernel plans: the recorded state says what
+  // the kernel holds, and the simulator allocates IOVAs exactly as the kernel does.
+  const opened = openTarget('sim', body.sim ? body : { ...body, sim: null });
+  if (!opened.ok) return { ok: false, failure: null, message: opened.message };
+  const { target } = opened;
+  let current = body;
+  const steps: Step[] = [];
+  const predicted = new Map<string, bigint>();
+  try {
+    for (let i = 0; i < plan.steps.length; i++) {
+      const step = plan.steps[i]!;
+      const run = await runStep(target.env, current, step);
+      if (!run.ok) {
+        return { ok: false, failure: { index: i, step, call: run.call, code: run.code, meaning: run.message ?? errnoMeaning(step.op, run.code) } };
+      }
+      current = run.body;
+      if ((step.op === 'map' || step.op === 'copy') && run.output.op === step.op && step.iova === null) {
+        const iova = run.output.areas[0]?.iova;
+        if (iova !== undefined) {
+          predicted.set(step.address, iova);
+          steps.push({ ...step, predictedIova: iova });
+          continue;
+        }
+      }
+      steps.push(step);
+    }
+  } finally {
+    await target.close();
+  }
+  const changes: Change[] = plan.changes.map((c) => {
+    const iova = predicted.get(c.address);
+    return iova !== undefined && (c.action === 'create' || c.action === 'replace') ? { ...c, predictedIova: iova } : c;
+  });
+  return { ok: true, plan: { ...plan, steps, changes } };
+}

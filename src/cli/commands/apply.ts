@@ -1,0 +1,157 @@
+// `ioasform apply [FILE] [--auto-approve]`: FILE is a layout (plan, confirm, apply) or a plan saved
+// by `plan -out` (applied as is, refused when stale). Exit 0 applied, 1 error or failed and fully
+// rolled back, 3 failed and the rollback is incomplete (the state needs attention).
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { planFor } from '../../apply/make.js';
+import type { ApplyReport } from '../../apply/apply.js';
+import type { Session, WorkResult } from '../../apply/session.js';
+import { hostFacts, runSteps, withSession } from '../../apply/session.js';
+import { basisOf } from '../../apply/store.js';
+import { decodePlan } from '../../plan/encode.js';
+import { planFileProblem } from '../plan-file-schema.js';
+import type { Plan } from '../../plan/plan.js';
+import { planHasChanges, staleReason } from '../../plan/plan.js';
+import type { CommandContext } from '../command.js';
+import type { CliIo } from '../io.js';
+import { renderApplyReport, renderPlan, renderPredictedFailure } from '../plan-view.js';
+import type { GlobalOptions } from './common.js';
+import { confirm, exitCodeForApply, progress, readGlobals, reportRecovery, sessionOptions, styleFor, warnAttention } from './common.js';
+import { loadLayoutOrReport } from './plan.js';
+
+export interface ApplyOptions {
+  readonly autoApprove?: boolean;
+}
+
+type Outcome = { readonly kind: 'no-changes' } | { readonly kind: 'declined' } | { readonly kind: 'ran'; readonly report: ApplyReport; readonly verb: 'Apply' | 'Destroy' };
+
+/** A saved plan is JSON with a formatVersion; anything else is taken as a layout. */
+async function readSavedPlan(file: string): Promise<{ plan: Plan } | { error: string } | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    return { error: `cannot read ${file}: ${(e as Error).message}` };
+  }
+  // A layout may be written in JSON too (YAML is a superset); a plan is the JSON with formatVersion.
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (parsed === null || typeof parsed !== 'object' || !('formatVersion' in parsed)) return null;
+  const decoded = decodePlan(text);
+  if (decoded.ok) {
+    const problem = planFileProblem(parsed);
+    if (problem) return { error: `${file} is not a valid plan file: ${problem}` };
+  }
+  return decoded.ok ? { plan: decoded.plan } : { error: `${file}: ${decoded.message}` };
+}
+
+/** Plans (or takes the saved plan), asks, and runs it in one locked session. */
+export async function runPlanned(
+  session: Session,
+  io: CliIo,
+  makePlan: (session: Session) => Promise<WorkResult<Plan>>,
+  options: { autoApprove: boolean; saved: boolean; verb: string },
+): Promise<WorkResult<Outcome>> {
+  warnAttention(session.state.body, io);
+  const made = await makePlan(session);
+  if (!made.ok) return made;
+  const plan = made.value;
+  const st = styleFor(io);
+  if (!planHasChanges(plan)) {
+    io.stdout(renderPlan(plan, st, { calls: false }));
+    return { ok: true, value: { kind: 'no-changes' } };
+  }
+  if (!options.saved) {
+    io.stdout(renderPlan(plan, st, { calls: false }));
+    if (!options.autoApprove) {
+      if (!io.isTTY || process.stdin.isTTY !== true) {
+        return { ok: false, error: { code: 'NEEDS_APPROVAL', message: `not a terminal, so nobody can confirm: pass --auto-approve to ${options.verb} without asking` } };
+      }
+      if (!(await confirm(io, `\nDo you want to ${options.verb}?`))) return { ok: true, value: { kind: 'declined' } };
+    }
+  }
+  const bar = progress(io);
+  // Ctrl-C (or a polite kill) stops before the next call and rolls back, instead of leaving a
+  // half-applied target and a stale lock behind.
+  let stop = false;
+  const onSignal = (): void => {
+    stop = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const ran = await runSteps(session, plan.steps, options.verb === 'destroy' ? 'destroy' : 'apply', bar.onEvent, () => stop);
+    if (!ran.ok) return ran;
+    return { ok: true, value: { kind: 'ran', report: ran.report, verb: options.verb === 'destroy' ? 'Destroy' : 'Apply' } };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    bar.stop();
+  }
+}
+
+export function printOutcome(outcome: Outcome, io: CliIo): number {
+  if (outcome.kind === 'no-changes') return 0;
+  if (outcome.kind === 'declined') {
+    io.stderr('Cancelled: nothing was changed.\n');
+    return 1;
+  }
+  const text = renderApplyReport(outcome.report, styleFor(io), outcome.verb);
+  if (outcome.report.outcome === 'applied') io.stdout(text);
+  else io.stderr(text);
+  return exitCodeForApply(outcome.report.outcome);
+}
+
+export async function applyCommand(file: string, options: ApplyOptions, globals: GlobalOptions, io: CliIo): Promise<number> {
+  const saved = await readSavedPlan(file);
+  if (saved && 'error' in saved) {
+    io.stderr(`Error: ${saved.error}\n`);
+    return 1;
+  }
+  const layout = saved ? null : await loadLayoutOrReport(file, io);
+  if (!saved && !layout) return 1;
+  const result = await withSession(sessionOptions(globals, 'apply'), (session) =>
+    runPlanned(
+      session,
+      io,
+      async (s): Promise<WorkResult<Plan>> => {
+        if (saved) {
+          const stale = staleReason(saved.plan, basisOf(s.state), hostFacts(s.options.backend));
+          if (stale) return { ok: false, error: { code: 'PLAN_STALE', message: `saved plan is stale: ${stale}. Run \`ioasform plan\` again.` } };
+          return { ok: true, value: saved.plan };
+        }
+        const made = await planFor(s, layout!, file);
+        if (!made.ok) return { ok: false, error: { code: made.code, message: made.wouldFail ? renderPredictedFailure(made.wouldFail).trimEnd() : made.message } };
+        return { ok: true, value: made.plan };
+      },
+      { autoApprove: options.autoApprove === true, saved: saved !== null, verb: 'apply' },
+    ),
+  );
+  reportRecovery(result.recovery ?? null, io);
+  if (!result.ok) {
+    io.stderr(`Error: ${result.error.message}\n`);
+    return 1;
+  }
+  return printOutcome(result.value, io);
+}
+
+export function registerApply(program: Command, ctx: CommandContext): void {
+  program
+    .command('apply')
+    .description('make the target match a layout (plans first and asks on a terminal), or run a plan saved with `plan -out`')
+    .argument('<file>', 'a layout file (YAML) or a saved plan file')
+    .option('--auto-approve', 'do not ask for confirmation (required when not on a terminal)')
+    .addHelpText('after', '\nExamples:\n  $ ioasform apply examples/dpdk-appliance.yaml\n  $ ioasform plan -out dp.plan examples/dpdk-appliance.yaml && ioasform apply dp.plan\n  $ ioasform apply --auto-approve examples/test-lab.yaml\n\nExit codes: 0 applied (or no changes), 1 error or failed and rolled back, 3 failed and rollback incomplete.\n')
+    .action(async (file: string, options: ApplyOptions, command: Command) => {
+      const globals = readGlobals(command);
+      if (!globals.ok) {
+        ctx.io.stderr(`Error: ${globals.message}\n`);
+        return ctx.setExitCode(1);
+      }
+      ctx.setExitCode(await applyCommand(file, options, globals.globals, ctx.io));
+    });
+}

@@ -1,0 +1,123 @@
+// What the state-touching commands (plan, apply, show, destroy, force-unlock) share: the global
+// options, progress output (an ora spinner on a TTY, a plain line per call otherwise) and the
+// confirmation prompt.
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import ora from 'ora';
+import type { ApplyEvent } from '../../apply/apply.js';
+import type { RecoveryReport, SessionOptions } from '../../apply/session.js';
+import { callName } from '../../model/step.js';
+import type { BackendKind, StateBody } from '../../model/recorded.js';
+import type { CliIo } from '../io.js';
+import { COLOR, PLAIN, describeStep, renderApplyReport } from '../plan-view.js';
+import type { Style } from '../plan-view.js';
+
+export const DEFAULT_STATE = './ioasform.state.json';
+
+export interface GlobalOptions {
+  readonly backend: BackendKind;
+  readonly state: string;
+  readonly lockTimeoutMs: number;
+}
+
+export type ParsedGlobals = { readonly ok: true; readonly globals: GlobalOptions } | { readonly ok: false; readonly message: string };
+
+/** "0", "500ms", "10s", "2m" -> milliseconds. */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d+)(ms|s|m)?$/.exec(text.trim());
+  if (!m) return null;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n * 1000;
+}
+
+export function readGlobals(command: Command): ParsedGlobals {
+  const o = command.optsWithGlobals<{ backend?: string; state?: string; lockTimeout?: string }>();
+  const backend = o.backend ?? 'sim';
+  if (backend !== 'sim' && backend !== 'kernel') return { ok: false, message: `--backend must be sim or kernel, not ${backend}` };
+  const lockTimeoutMs = parseDuration(o.lockTimeout ?? '0s');
+  if (lockTimeoutMs === null) return { ok: false, message: `--lock-timeout must be a duration like 0s, 500ms, 30s or 2m, not ${o.lockTimeout}` };
+  return { ok: true, globals: { backend, state: o.state ?? DEFAULT_STATE, lockTimeoutMs } };
+}
+
+/** The global options every command accepts (declared once on the program). */
+export function addGlobalOptions(program: Command): Command {
+  return program
+    .option('--backend <kind>', 'where to apply: sim (the kernel-exact simulator, default) or kernel', 'sim')
+    .option('--state <path>', 'the state file of the target', DEFAULT_STATE)
+    .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s');
+}
+
+export function styleFor(io: CliIo): Style {
+  return io.color ? COLOR : PLAIN;
+}
+
+/** Test hook: IOASFORM_TEST_STEP_DELAY_MS pauses before each call so a test can kill an apply mid-way. */
+export function stepDelayFromEnv(): number | undefined {
+  const raw = process.env['IOASFORM_TEST_STEP_DELAY_MS'];
+  const n = raw ? Number(raw) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/** Progress of calls: a spinner on a TTY, one plain line per call otherwise. */
+export function progress(io: CliIo): { onEvent: (e: ApplyEvent) => void; stop: () => void } {
+  if (io.isTTY) {
+    const spinner = ora({ text: 'starting', stream: process.stderr });
+    spinner.start();
+    return {
+      onEvent: (e) => {
+        if (e.kind === 'step') spinner.text = `${e.phase === 'undo' ? 'undo ' : ''}[${e.index + 1}/${e.total}] ${callName(e.step)} ${e.step.address}`;
+      },
+      stop: () => void spinner.stop(),
+    };
+  }
+  return {
+    onEvent: (e) => {
+      if (e.kind === 'step-done') io.stdout(`${e.phase === 'undo' ? 'undo: ' : ''}${callName(e.step)} ${describeStep(e.step)} -> ${e.code}\n`);
+    },
+    stop: () => undefined,
+  };
+}
+
+export function sessionOptions(globals: GlobalOptions, operation: string, onEvent?: (e: ApplyEvent) => void): SessionOptions {
+  const delay = stepDelayFromEnv();
+  return {
+    statePath: globals.state,
+    backend: globals.backend,
+    operation,
+    lockTimeoutMs: globals.lockTimeoutMs,
+    ...(delay ? { stepDelayMs: delay } : {}),
+    ...(onEvent ? { onEvent } : {}),
+  };
+}
+
+export function reportRecovery(recovery: RecoveryReport | null, io: CliIo): void {
+  if (!recovery) return;
+  io.stderr(`Found an interrupted ${recovery.operation} (journal left behind); finished its undo first:\n`);
+  io.stderr(renderApplyReport(recovery.report, styleFor(io)));
+  if (recovery.report.outcome === 'rolled-back') {
+    const b = recovery.report.body;
+    io.stderr(`Restored the layout from before the interrupted ${recovery.operation}: ${b.ioas.length} IOAS(es) [${b.ioas.map((i) => i.name).join(', ')}], ${b.memory.length} memory region(s).\n`);
+  }
+}
+
+/** Asks "yes?" on a terminal. Without a terminal the caller must pass --auto-approve. */
+export async function confirm(io: CliIo, question: string): Promise<boolean> {
+  if (!io.isTTY || process.stdin.isTTY !== true) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+export function exitCodeForApply(outcome: 'applied' | 'rolled-back' | 'attention'): number {
+  return outcome === 'applied' ? 0 : outcome === 'attention' ? 3 : 1;
+}
+
+/** An earlier apply's rollback was incomplete: say what is left before planning from the state. */
+export function warnAttention(body: StateBody, io: CliIo): void {
+  if (!body.attention) return;
+  io.stderr(`Warning: the state needs attention: ${body.attention.reason}. Left on the backend (recorded in the state, so the plan below accounts for it):\n${body.attention.leftovers.map((l) => `  ${l}`).join('\n')}\nA successful apply clears this mark.\n`);
+}

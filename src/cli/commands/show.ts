@@ -1,0 +1,55 @@
+// `ioasform show [--json]`: the recorded state (what ioasform last put on the target).
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { loadState } from '../../apply/store.js';
+import { KERNEL_NEEDS_AGENT } from '../../apply/target.js';
+import { journalPathFor } from '../../state/paths.js';
+import { encodeJson } from '../../plan/encode.js';
+import type { CommandContext } from '../command.js';
+import type { CliIo } from '../io.js';
+import { renderState } from '../plan-view.js';
+import type { GlobalOptions } from './common.js';
+import { readGlobals } from './common.js';
+
+export const SHOW_FORMAT_VERSION = 1;
+
+export async function showCommand(options: { json?: boolean }, globals: GlobalOptions, io: CliIo): Promise<number> {
+  // Reading needs no lock (the state file is replaced atomically), so `show` works during an apply.
+  if (globals.backend === 'kernel') {
+    io.stderr(`Error: ${KERNEL_NEEDS_AGENT}\n`);
+    return 1;
+  }
+  const loaded = await loadState(globals.state, globals.backend);
+  if (!loaded.ok) {
+    io.stderr(`Error: ${loaded.message}\n`);
+    return 1;
+  }
+  if (existsSync(journalPathFor(globals.state))) {
+    io.stderr('Note: an apply journal exists: an apply is running, or was interrupted and the next plan/apply will finish its undo.\n');
+  }
+  const { envelope, body } = loaded.state;
+  if (options.json) {
+    // The simulated kernel is internal: the document shows what ioasform recorded.
+    const { sim: _sim, ...recorded } = body;
+    io.stdout(encodeJson({ formatVersion: SHOW_FORMAT_VERSION, lineage: envelope?.lineage ?? null, serial: envelope?.serial ?? null, state: envelope ? recorded : null }));
+  } else {
+    io.stdout(renderState(body, envelope));
+  }
+  return 0;
+}
+
+export function registerShow(program: Command, ctx: CommandContext): void {
+  program
+    .command('show')
+    .description('print the recorded state: memory regions, IOASes with kernel ids, every area with its IOVA')
+    .option('--json', 'print the state as JSON (bigints as "0x…")')
+    .addHelpText('after', '\nExamples:\n  $ ioasform show\n  $ ioasform --state lab.state.json show --json\n')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const globals = readGlobals(command);
+      if (!globals.ok) {
+        ctx.io.stderr(`Error: ${globals.message}\n`);
+        return ctx.setExitCode(1);
+      }
+      ctx.setExitCode(await showCommand(options, globals.globals, ctx.io));
+    });
+}

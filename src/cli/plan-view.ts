@@ -1,0 +1,180 @@
+// Plans, apply reports and states as text for people, Terraform style. Pure: returns strings;
+// color is a parameter (the command decides: a TTY and no NO_COLOR).
+import { diffArrays } from 'diff';
+import type { StateBody } from '../model/recorded.js';
+import { formatBacking, formatRanges, hex } from '../model/format.js';
+import type { Step } from '../model/step.js';
+import { callName } from '../model/step.js';
+import type { ApplyReport } from '../apply/apply.js';
+import type { PredictedFailure } from '../apply/predict.js';
+import type { AttributeChange, Change } from '../plan/diff.js';
+import { formatCopySource } from '../plan/diff.js';
+import type { Plan } from '../plan/plan.js';
+import { planHasChanges } from '../plan/plan.js';
+
+export interface Style {
+  readonly green: (s: string) => string;
+  readonly red: (s: string) => string;
+  readonly yellow: (s: string) => string;
+  readonly cyan: (s: string) => string;
+  readonly bold: (s: string) => string;
+  readonly dim: (s: string) => string;
+}
+
+const ansi = (code: number, reset: number) => (s: string): string => `\u001b[${code}m${s}\u001b[${reset}m`;
+export const COLOR: Style = { green: ansi(32, 39), red: ansi(31, 39), yellow: ansi(33, 39), cyan: ansi(36, 39), bold: ansi(1, 22), dim: ansi(2, 22) };
+const id = (s: string): string => s;
+export const PLAIN: Style = { green: id, red: id, yellow: id, cyan: id, bold: id, dim: id };
+
+const SYMBOL: Record<Change['action'], string> = { create: '+', delete: '-', replace: '-/+', update: '~', 'no-op': ' ' };
+const HEADLINE: Record<Change['action'], string> = {
+  create: 'will be created',
+  delete: 'will be destroyed',
+  replace: 'must be replaced',
+  update: 'will be updated in place',
+  'no-op': 'is unchanged',
+};
+
+function symbolStyle(action: Change['action'], st: Style): (s: string) => string {
+  switch (action) {
+    case 'create': return st.green;
+    case 'delete': return st.red;
+    case 'replace': return (s) => st.red(s.slice(0, 1)) + s.slice(1, 2) + st.green(s.slice(2));
+    case 'update': return st.yellow;
+    case 'no-op': return id;
+  }
+}
+
+/** Splits a formatted range list back into its items for an element-wise diff. */
+function rangeItems(text: string): string[] {
+  const inner = /^\[(.*)\]/.exec(text)?.[1] ?? '';
+  return inner === '' ? [] : inner.split(', ');
+}
+
+function attributeLines(change: Change, st: Style): string[] {
+  const width = Math.max(0, ...change.attributes.map((a) => a.name.length));
+  const lines: string[] = [];
+  const pad = (a: AttributeChange): string => a.name.padEnd(width);
+  for (const a of change.attributes) {
+    if (change.action === 'create') {
+      const value = a.name === 'iova' && a.after === '(auto)' && change.predictedIova !== undefined ? `(auto: ${hex(change.predictedIova)} predicted)` : a.after;
+      lines.push(`      ${st.green('+')} ${pad(a)} = ${value}`);
+    } else if (change.action === 'delete') {
+      lines.push(`      ${st.red('-')} ${pad(a)} = ${a.before}`);
+    } else if (a.before !== a.after) {
+      const note = a.forcesReplacement ? st.red(' # forces replacement') : '';
+      lines.push(`      ${st.yellow('~')} ${pad(a)} = ${a.before} -> ${a.after}${note}`);
+      // Long lists (allowed ranges) read better as an element diff than as one long line.
+      if (a.name === 'allowed_iovas' && a.before !== null && a.after !== null) {
+        for (const part of diffArrays(rangeItems(a.before), rangeItems(a.after))) {
+          if (!part.added && !part.removed) continue;
+          for (const item of part.value) lines.push(`          ${part.added ? st.green(`+ ${item}`) : st.red(`- ${item}`)}`);
+        }
+      }
+    } else {
+      const value = a.name === 'iova' && a.after === '(auto)' && change.predictedIova !== undefined ? `(auto: ${hex(change.predictedIova)} predicted)` : a.after;
+      lines.push(`        ${pad(a)} = ${value}`);
+    }
+  }
+  return lines;
+}
+
+export function renderChange(change: Change, st: Style): string[] {
+  const symbol = SYMBOL[change.action];
+  const lines = [`  ${st.bold(`# ${change.address}`)} ${HEADLINE[change.action]}`];
+  for (const reason of change.reasons) lines.push(`  ${st.dim(`# (${reason})`)}`);
+  lines.push(`${symbolStyle(change.action, st)(symbol.padStart(3))} ${change.address} {`);
+  lines.push(...attributeLines(change, st));
+  lines.push('    }');
+  return lines;
+}
+
+export function summaryLine(plan: Plan): string {
+  const s = plan.summary;
+  const update = s.update > 0 ? `${s.update} to update in place, ` : '';
+  return `Plan: ${s.add} to add, ${update}${s.replace} to replace, ${s.destroy} to destroy.`;
+}
+
+export function describeStep(step: Step): string {
+  switch (step.op) {
+    case 'create-memory': return `memory=${step.memory.name} size=${hex(step.memory.size)} backing=${formatBacking(step.memory.backing)}`;
+    case 'release-memory': return `memory=${step.memory.name} user_va=${hex(step.userVa)}`;
+    case 'set-rlimit-mode': return `rlimit_mode ${step.previous} -> ${step.mode}`;
+    case 'alloc-ioas': return `ioas=${step.ioas}`;
+    case 'destroy-ioas': return `ioas=${step.ioas}`;
+    case 'allow-iovas': return `ioas=${step.ioas} ranges=${formatRanges(step.ranges)}`;
+    case 'set-huge-pages': return `ioas=${step.ioas} huge_pages=${step.enabled ? 1 : 0}`;
+    case 'map': {
+      const iova = step.iova !== null ? `${hex(step.iova)} (fixed)` : step.predictedIova !== undefined ? `${hex(step.predictedIova)} (auto, predicted)` : '(auto)';
+      return `ioas=${step.ioas} memory=${step.memory}+${hex(step.offset)} length=${hex(step.length)} iova=${iova} access=${step.access}`;
+    }
+    case 'copy': {
+      const iova = step.iova !== null ? `${hex(step.iova)} (fixed)` : step.predictedIova !== undefined ? `${hex(step.predictedIova)} (auto, predicted)` : '(auto)';
+      const from = step.from.kind === 'entry' ? `ioas.${step.from.ioas}/${step.from.entry}+${hex(step.from.offset)}` : `ioas.${step.from.ioas}@${hex(step.from.iova)}`;
+      return `ioas=${step.ioas} from=${from} length=${hex(step.length)} iova=${iova} access=${step.access}`;
+    }
+    case 'unmap': {
+      const first = step.areas[0];
+      const length = step.areas.reduce((sum, a) => sum + a.length, 0n);
+      return `ioas=${step.ioas} iova=${first ? hex(first.iova) : '?'} length=${hex(length)} (${step.areas.length} area${step.areas.length === 1 ? '' : 's'})`;
+    }
+  }
+}
+
+export function renderCalls(steps: readonly Step[], st: Style): string[] {
+  const width = String(steps.length).length;
+  return steps.map((s, i) => `  ${String(i + 1).padStart(width)}. ${st.cyan(callName(s))} ${describeStep(s)}  ${st.dim(`# ${s.address}`)}`);
+}
+
+export function renderPlan(plan: Plan, st: Style, options: { calls: boolean }): string {
+  if (!planHasChanges(plan)) return `${st.green('No changes.')} The recorded state matches the layout; nothing to apply.\n`;
+  const lines = ['ioasform will perform the following actions:', ''];
+  for (const change of plan.changes) {
+    if (change.action === 'no-op') continue;
+    lines.push(...renderChange(change, st), '');
+  }
+  if (options.calls) lines.push('Calls, in order:', ...renderCalls(plan.steps, st), '');
+  lines.push(st.bold(summaryLine(plan)));
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderPredictedFailure(f: PredictedFailure): string {
+  return `This plan would fail at call ${f.index + 1}: ${f.call} for ${f.step.address} (${describeStep(f.step)}) -> ${f.code}: ${f.meaning}.\n`;
+}
+
+export function renderApplyReport(report: ApplyReport, st: Style, verb: 'Apply' | 'Destroy' = 'Apply'): string {
+  const lines: string[] = [];
+  if (report.failure) {
+    const f = report.failure;
+    if (f.code === 'INTERRUPTED') lines.push(st.red(`Interrupted before ${f.call} for ${f.step.address}: ${f.meaning}.`));
+    else lines.push(st.red(`Error: ${f.call} for ${f.step.address} failed: ${f.code}: ${f.meaning}.`), `  call: ${describeStep(f.step)}`);
+  }
+  if (report.undos.length > 0 || report.failure) {
+    lines.push(report.undos.length > 0 ? 'Rolling back, in reverse:' : 'Nothing had been done; nothing to roll back.');
+    for (const u of report.undos) {
+      lines.push(`  ${u.ok ? st.green('ok  ') : st.red('FAIL')} ${u.call} ${describeStep(u.step)}  # ${u.step.address}${u.ok ? '' : ` -> ${u.code}: ${u.meaning ?? ''}`}`);
+    }
+  }
+  if (report.outcome === 'rolled-back') lines.push('Rollback complete: the backend and the state are as they were before the apply.');
+  if (report.outcome === 'attention') {
+    lines.push(st.red('Rollback INCOMPLETE. Left on the backend:'), ...report.leftovers.map((l) => `  ${l}`), 'The state is marked as needing attention.');
+  }
+  if (report.outcome === 'applied') lines.push(st.green(`${verb} complete: ${report.executed} call${report.executed === 1 ? '' : 's'} made.`));
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderState(body: StateBody, envelope: { lineage: string; serial: number } | null): string {
+  if (!envelope) return 'No state: nothing has been applied.\n';
+  const lines = [`# state lineage ${envelope.lineage} serial ${envelope.serial} (backend ${body.backend})`, `options: rlimit_mode = ${body.options.rlimitMode}`];
+  if (body.attention) lines.push(`ATTENTION: ${body.attention.reason}`, ...body.attention.leftovers.map((l) => `  ${l}`));
+  for (const m of body.memory) lines.push('', `memory.${m.name}:`, `  size    = ${hex(m.size)}`, `  backing = ${formatBacking(m.backing)}`, `  user_va = ${hex(m.userVa)}`);
+  for (const i of body.ioas) {
+    lines.push('', `ioas.${i.name}: (id ${i.id})`, `  allowed_iovas = ${formatRanges(i.allowedIovas)}`, `  huge_pages    = ${i.hugePages}`);
+    for (const e of i.entries) {
+      const what = e.spec.kind === 'mapping' ? `memory.${e.spec.mapping.memory}+${hex(e.spec.mapping.offset)}` : `copy of ${formatCopySource(e.spec.copy.from)}`;
+      lines.push(`  ${e.spec.kind}.${e.name}: ${what}`);
+      for (const a of e.areas) lines.push(`    area iova ${hex(a.iova)}-${hex(a.iova + a.length - 1n)} length ${hex(a.length)} user_va ${hex(a.userVa)} access ${a.access}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,61 @@
+// Plan (and state body) <-> JSON. Every bigint is written as a "0x…" string; decoding turns
+// back into bigints exactly the fields that hold 64-bit quantities (a whitelist, so a file path
+// or a name that happens to look like hex stays a string). Keys keep their insertion order, which
+// the producers make stable, so the same plan always encodes to the same text.
+
+import type { Plan } from './plan.js';
+import { PLAN_FORMAT_VERSION } from './plan.js';
+
+const BIGINT_KEYS = new Set([
+  'iova', 'length', 'offset', 'userVa', 'size', 'pageSize', 'start', 'last', 'predictedIova',
+]);
+
+const HEX = /^0x[0-9a-f]+$/;
+
+export function toJsonValue(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
+}
+
+export function encodeJson(value: unknown, indent = 2): string {
+  return `${JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), indent)}\n`;
+}
+
+/** Revives "0x…" strings under the known 64-bit keys into bigints. */
+export function reviveBigints(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reviveBigints);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = BIGINT_KEYS.has(k) && typeof v === 'string' && HEX.test(v) ? BigInt(v) : reviveBigints(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+export function encodePlan(plan: Plan): string {
+  return encodeJson(plan);
+}
+
+export type DecodePlanResult = { readonly ok: true; readonly plan: Plan } | { readonly ok: false; readonly code: 'plan-unreadable' | 'plan-version'; readonly message: string };
+
+/** Parses a saved plan file. Structural checks are shallow: plan files are written by ioasform. */
+export function decodePlan(text: string): DecodePlanResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, code: 'plan-unreadable', message: `not JSON: ${(e as Error).message}` };
+  }
+  if (raw === null || typeof raw !== 'object' || !('formatVersion' in raw)) {
+    return { ok: false, code: 'plan-unreadable', message: 'not an ioasform plan (no formatVersion)' };
+  }
+  if ((raw as { formatVersion: unknown }).formatVersion !== PLAN_FORMAT_VERSION) {
+    return { ok: false, code: 'plan-version', message: `plan formatVersion ${String((raw as { formatVersion: unknown }).formatVersion)} is not supported (this ioasform reads ${PLAN_FORMAT_VERSION})` };
+  }
+  const plan = reviveBigints(raw) as Plan;
+  if (!Array.isArray(plan.steps) || !Array.isArray(plan.changes) || typeof plan.basis !== 'object') {
+    return { ok: false, code: 'plan-unreadable', message: 'plan file is missing steps, changes or basis' };
+  }
+  return { ok: true, plan };
+}

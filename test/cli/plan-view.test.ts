@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { PLAIN, renderPlan, summaryLine } from '../../src/cli/plan-view.js';
+import { makePlan } from '../../src/plan/plan.js';
+import type { Layout } from '../../src/model/layout.js';
+import { appliedState, ioas, layout, mapping, mem } from '../plan/helpers.js';
+
+const host = { backend: 'sim' as const, hostname: 'h', pageSize: 4096n };
+
+function planOf(desired: Layout, applied: Layout) {
+  const made = makePlan({ desired, recorded: appliedState(applied), basis: { lineage: 'l', serial: 1 }, host });
+  if (!made.ok) throw new Error(made.error.message);
+  return made.plan;
+}
+
+describe('plan view', () => {
+  it('shows an in-place allowed-range update with an element diff of the list', () => {
+    const before = layout([mem('pool')], [ioas('dp', { allowedIovas: [{ start: 0x1000n, last: 0x1fffn }, { start: 0x4000n, last: 0x4fffn }] })]);
+    const after = layout([mem('pool')], [ioas('dp', { allowedIovas: [{ start: 0x1000n, last: 0x1fffn }, { start: 0x8000n, last: 0x8fffn }] })]);
+    const text = renderPlan(planOf(after, before), PLAIN, { calls: true });
+    expect(text).toContain('  ~ ioas.dp {');
+    expect(text).toContain('- 0x4000-0x4fff');
+    expect(text).toContain('+ 0x8000-0x8fff');
+    expect(text).not.toContain('- 0x1000-0x1fff');
+    expect(text).toMatch(/1\. IOMMU_IOAS_ALLOW_IOVAS ioas=dp ranges=\[0x1000-0x1fff, 0x8000-0x8fff\]/);
+    expect(text).toMatch(/^Plan: 0 to add, 1 to update in place, 0 to replace, 0 to destroy\.$/m);
+  });
+
+  it('summarizes adds, replacements and destroys in Terraform words', () => {
+    const applied = layout([mem('pool')], [ioas('dp', { mappings: [mapping('a', 'pool', { iova: 0x10000n }), mapping('b', 'pool')] })]);
+    const desired = layout([mem('pool')], [ioas('dp', { mappings: [mapping('a', 'pool', { iova: 0x20000n }), mapping('c', 'pool'), mapping('d', 'pool')] })]);
+    expect(summaryLine(planOf(desired, applied))).toBe('Plan: 2 to add, 1 to replace, 1 to destroy.');
+  });
+
+  it('says there is nothing to do when nothing changes', () => {
+    const l = layout([mem('pool')], [ioas('dp', { mappings: [mapping('a', 'pool')] })]);
+    expect(renderPlan(planOf(l, l), PLAIN, { calls: false })).toMatch(/^No changes\./);
+  });
+});
