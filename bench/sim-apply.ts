@@ -4,7 +4,7 @@
 // the IOAS's entries), which is O(n^2) for one big apply; this measures what the simulator
 // itself costs. A unit test checks that it produces the same body as the runner at 1k mappings.
 
-import { simRegionVa } from '../src/apply/holder.js';
+import { SIM_MEMORY_SLOT, simRegionVa } from '../src/apply/holder.js';
 import { accessFlags } from '../src/apply/runner.js';
 import type { SimContext } from '../src/backends/sim/index.js';
 import type { RecordedEntry, RecordedIoas, RecordedMemory, StateBody } from '../src/model/recorded.js';
@@ -22,6 +22,7 @@ interface LiveIoas {
   entries: Map<string, RecordedEntry>;
 }
 
+const roundUp = (value: bigint, to: bigint): bigint => ((value + to - 1n) / to) * to;
 const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 export function applyOnSimulator(sim: SimContext, steps: readonly Step[]): StateBody {
@@ -43,10 +44,12 @@ export function applyOnSimulator(sim: SimContext, steps: readonly Step[]): State
   for (const step of steps) {
     switch (step.op) {
       case 'create-memory': {
-        // simRegionVa is first-fit over the regions so far; regions only ever get added here,
-        // so the next free slot is after the last one: pass only that one (O(1) per region).
+        // simRegionVa is first-fit over all regions (O(r log r) per call). Here regions are only
+        // ever added, so they lie back to back from SIM_MEMORY_BASE and first-fit lands right
+        // after the last one: the same address in O(1).
         const last = memory[memory.length - 1];
-        const region: RecordedMemory = { ...step.memory, userVa: simRegionVa(step.memory.size, last ? [last] : []) };
+        const userVa = last ? last.userVa + roundUp(last.size > 0n ? last.size : 1n, SIM_MEMORY_SLOT) : simRegionVa(step.memory.size, []);
+        const region: RecordedMemory = { ...step.memory, userVa };
         memory.push(region);
         memoryByName.set(region.name, region);
         break;
