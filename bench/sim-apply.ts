@@ -121,3 +121,36 @@ export function applyOnSimulator(sim: SimContext, steps: readonly Step[]): State
     .sort(byName);
   return { ...emptyStateBody('sim'), options: { rlimitMode }, memory: [...memory].sort(byName), ioas };
 }
+
+/** One uapi call as the bench applier made it: method name and argument. */
+export interface RecordedCall {
+  readonly method: 'ioasAlloc' | 'ioasAllowIovas' | 'ioasMap' | 'ioasCopy' | 'option';
+  readonly args: unknown;
+}
+
+/**
+ * A simulator that records every call made through it, so the same calls can be replayed on a
+ * fresh simulator: that measures the simulator alone, without the applier's bookkeeping.
+ */
+export function recordingSimulator(sim: SimContext, calls: RecordedCall[]): SimContext {
+  const record = <A, R>(method: RecordedCall['method'], call: (args: A) => R) => (args: A): R => {
+    calls.push({ method, args });
+    return call(args);
+  };
+  return Object.assign(Object.create(sim) as SimContext, {
+    ioasAlloc: record('ioasAlloc', sim.ioasAlloc.bind(sim)),
+    ioasAllowIovas: record('ioasAllowIovas', sim.ioasAllowIovas.bind(sim)),
+    ioasMap: record('ioasMap', sim.ioasMap.bind(sim)),
+    ioasCopy: record('ioasCopy', sim.ioasCopy.bind(sim)),
+    option: record('option', sim.option.bind(sim)),
+  });
+}
+
+/** Replays recorded calls; throws on the first one that fails (it succeeded when recorded). */
+export function replayCalls(sim: SimContext, calls: readonly RecordedCall[]): number {
+  for (const { method, args } of calls) {
+    const r = (sim[method] as (a: unknown) => UapiResult)(args);
+    if (!isOk(r)) throw new BenchApplyError(`replay: ${method} failed with ${r.code}`);
+  }
+  return calls.length;
+}

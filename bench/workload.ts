@@ -17,7 +17,7 @@ import { emptyStateBody } from '../src/model/recorded.js';
 import { makePlan, type Plan } from '../src/plan/plan.js';
 import { generateLayout } from './generate.js';
 import { measure, type Timing } from './measure.js';
-import { applyOnSimulator } from './sim-apply.js';
+import { applyOnSimulator, recordingSimulator, replayCalls, type RecordedCall } from './sim-apply.js';
 
 export interface SizeResult {
   readonly entries: number;
@@ -32,7 +32,10 @@ export interface SizeResult {
     readonly validateChanged: Timing;
     readonly planEmpty: Timing;
     readonly planIncremental: Timing;
+    /** Plan steps run on the simulator, recorded body built (bench/sim-apply.ts). */
     readonly simApply: Timing;
+    /** The same uapi calls replayed with nothing else: the simulator's own cost. */
+    readonly simCallsOnly: Timing;
     readonly stateSave: Timing;
     readonly stateLoad: Timing;
     /** The applier's runner (src/apply/runner.ts), one run; null above RUNNER_MAX entries. */
@@ -95,6 +98,16 @@ export async function measureSize(entries: number, runs: number): Promise<SizeRe
   const applied: StateBody = { ...simApply.last, sim: lastSim.snapshot() };
   lastSim.close();
 
+  // The simulator alone: the same uapi calls, recorded once and replayed on fresh simulators.
+  const calls: RecordedCall[] = [];
+  applyOnSimulator(recordingSimulator(openSimulator(), calls), steps);
+  const simCallsOnly = await measure(runs, () => {
+    const sim = openSimulator();
+    const n = replayCalls(sim, calls);
+    sim.close();
+    return n;
+  });
+
   const planIncremental = await measure(runs, () => planOf(validateChanged.last, applied));
 
   const dir = await mkdtemp(join(tmpdir(), 'ioasform-bench-'));
@@ -128,6 +141,7 @@ export async function measureSize(entries: number, runs: number): Promise<SizeRe
         planEmpty: planEmpty.timing,
         planIncremental: planIncremental.timing,
         simApply: simApply.timing,
+        simCallsOnly: simCallsOnly.timing,
         stateSave: stateSave.timing,
         stateLoad: stateLoad.timing,
         runnerApply: runner,
