@@ -18,14 +18,21 @@ const benchSourceDir = resolve(here, '..', '..', 'bench');
 const sizes = (process.env['BENCH_SIZES'] ?? '1000,10000,100000').split(',').map(Number);
 const runs = Number(process.env['BENCH_RUNS'] ?? 5);
 
-async function runSize(entries: number): Promise<SizeResult> {
+async function runWorker<T>(entries: number, mode: string): Promise<T> {
   const worker = join(here, 'workload.js');
-  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--max-old-space-size=4096', worker, String(entries), String(runs)], {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--max-old-space-size=4096', worker, String(entries), mode], {
     maxBuffer: 64 * 1024 * 1024,
   });
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`the ${entries}-entry worker printed no result`);
-  return JSON.parse(line.slice('RESULT '.length)) as SizeResult;
+  if (!line) throw new Error(`the ${entries}-entry worker (${mode}) printed no result`);
+  return JSON.parse(line.slice('RESULT '.length)) as T;
+}
+
+async function runSize(entries: number): Promise<SizeResult> {
+  const result = await runWorker<SizeResult>(entries, String(runs));
+  const yamlOnly = await runWorker<{ peakRssBytes: number }>(entries, 'rss-yaml');
+  const validateOnly = await runWorker<{ peakRssBytes: number }>(entries, 'rss-validate');
+  return { ...result, peakRssYamlOnlyBytes: yamlOnly.peakRssBytes, peakRssValidateOnlyBytes: validateOnly.peakRssBytes };
 }
 
 const results: SizeResult[] = [];

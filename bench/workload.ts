@@ -1,6 +1,8 @@
 // One size of the benchmark, in its own process (so the peak RSS is this size's alone):
-//   node --expose-gc dist-bench/bench/workload.js <mappings> <runs>
-// Prints one line `RESULT <json>` (a SizeResult) on stdout.
+//   node --expose-gc dist-bench/bench/workload.js <entries> <runs>
+// or one RSS probe (yaml parse or validate alone, once):
+//   node dist-bench/bench/workload.js <entries> rss-yaml|rss-validate
+// Prints one line `RESULT <json>` on stdout (a SizeResult, or {peakRssBytes}).
 
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,8 +43,11 @@ export interface SizeResult {
     /** The applier's runner (src/apply/runner.ts), one run; null above RUNNER_MAX entries. */
     readonly runnerApply: Timing | null;
   };
-  /** process.resourceUsage().maxRSS of this process, bytes. */
+  /** process.resourceUsage().maxRSS of this process (every phase), bytes. */
   readonly peakRssBytes: number;
+  /** Peak RSS of a fresh process that only parses the yaml / only validates (run.ts fills these). */
+  readonly peakRssYamlOnlyBytes?: number;
+  readonly peakRssValidateOnlyBytes?: number;
 }
 
 /** Above this, the runner's O(n^2) body updates take minutes (see bench/README.md). */
@@ -153,14 +158,29 @@ export async function measureSize(entries: number, runs: number): Promise<SizeRe
   }
 }
 
+/** Peak RSS of one step alone, in a fresh process: the floor (yaml) and validation. */
+export type RssProbe = 'rss-yaml' | 'rss-validate';
+
+export function probeRss(entries: number, probe: RssProbe): number {
+  const text = generateLayout({ count: entries, seed: 1 }).text;
+  if (probe === 'rss-yaml') parseDocument(text, { intAsBigInt: true, uniqueKeys: false, lineCounter: new LineCounter(), prettyErrors: false });
+  else layoutOf(text, 'bench.yaml');
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isMain) {
   const entries = Number(process.argv[2]);
-  const runs = Number(process.argv[3] ?? 5);
-  if (!Number.isInteger(entries) || entries <= 0 || !Number.isInteger(runs) || runs <= 0) {
-    process.stderr.write('usage: workload.js <entries> [runs]\n');
-    process.exit(2);
+  const mode = process.argv[3] ?? '5';
+  if (mode === 'rss-yaml' || mode === 'rss-validate') {
+    process.stdout.write(`RESULT ${JSON.stringify({ peakRssBytes: probeRss(entries, mode) })}\n`);
+  } else {
+    const runs = Number(mode);
+    if (!Number.isInteger(entries) || entries <= 0 || !Number.isInteger(runs) || runs <= 0) {
+      process.stderr.write('usage: workload.js <entries> [runs | rss-yaml | rss-validate]\n');
+      process.exit(2);
+    }
+    const result = await measureSize(entries, runs);
+    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   }
-  const result = await measureSize(entries, runs);
-  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
