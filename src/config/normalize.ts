@@ -150,11 +150,19 @@ export function normalizeLayout(written: unknown, locator: SourceLocator): Norma
   const draftsByIoas = new Map(ioasDrafts.map((d) => [d.name, d]));
   const copyLength = new Map<CopyDraft, bigint | undefined>();
   const visiting = new Set<CopyDraft>();
+  // Name lookups by hash (first of a name wins, like find()); a linear find per copy made this
+  // O(copies x mappings).
+  const firstByName = <T extends { name: string }>(items: readonly T[]): Map<string, T> => {
+    const byName = new Map<string, T>();
+    for (const item of items) if (!byName.has(item.name)) byName.set(item.name, item);
+    return byName;
+  };
+  const mappingsByIoas = new Map([...draftsByIoas].map(([name, d]) => [name, firstByName(d.mappings)]));
+  const copiesByIoas = new Map([...draftsByIoas].map(([name, d]) => [name, firstByName(d.copies)]));
   const entryLength = (ioasName: string, entry: string): bigint | undefined => {
-    const ioas = draftsByIoas.get(ioasName);
-    const mapping = ioas?.mappings.find((m) => m.name === entry);
+    const mapping = mappingsByIoas.get(ioasName)?.get(entry);
     if (mapping) return malformed.has(mapping) || unresolved.has(mapping) ? undefined : mapping.length;
-    const copy = ioas?.copies.find((c) => c.name === entry);
+    const copy = copiesByIoas.get(ioasName)?.get(entry);
     return copy ? lengthOfCopy(copy) : undefined;
   };
   const lengthOfCopy = (copy: CopyDraft): bigint | undefined => {

@@ -7,6 +7,7 @@
 import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { hasErrors, type Diagnostic } from '../diagnostics.js';
 import type { Layout } from '../model/layout.js';
+import { hasDuplicateKeys } from './duplicate-keys.js';
 import { normalizeLayout } from './normalize.js';
 import { runRules } from './rules.js';
 import { validateShape } from './schema.js';
@@ -23,8 +24,7 @@ export interface ParseResult {
 const MAX_ALIAS_COUNT = 100;
 
 export function parseLayoutText(text: string, file = '<input>'): ParseResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { intAsBigInt: true, uniqueKeys: true, lineCounter, prettyErrors: false });
+  const { doc, lineCounter } = parseYaml(text);
   const locator = sourceLocator(doc, lineCounter, file);
   const diagnostics: Diagnostic[] = [
     ...doc.errors.map((error) => yamlDiagnostic(error, locator, 'error')),
@@ -43,6 +43,21 @@ export function parseLayoutText(text: string, file = '<input>'): ParseResult {
 
   const sorted = sortDiagnostics(diagnostics);
   return hasErrors(sorted) ? { diagnostics: sorted } : { layout: normalized.layout, diagnostics: sorted };
+}
+
+/**
+ * yaml's duplicate-key check is quadratic per map, so the common case (no repeats) is parsed
+ * without it and checked in linear time; a document with a repeat is parsed again with yaml's
+ * check, so its diagnostics are exactly yaml's.
+ */
+function parseYaml(text: string): { doc: Document; lineCounter: LineCounter } {
+  const parse = (uniqueKeys: boolean) => {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { intAsBigInt: true, uniqueKeys, lineCounter, prettyErrors: false });
+    return { doc, lineCounter };
+  };
+  const fast = parse(false);
+  return hasDuplicateKeys(fast.doc) ? parse(true) : fast;
 }
 
 function toValue(doc: Document, locator: SourceLocator, diagnostics: Diagnostic[]): unknown {

@@ -153,7 +153,6 @@ function copyDepths(recorded: StateBody): Map<string, number> {
  */
 function topologicalCreations(creations: readonly Creation[], desiredIoas: ReadonlyMap<string, Ioas>): { ok: true; creations: Creation[] } | { ok: false; error: OrderError } {
   const key = (ioas: string, name: string): string => `${ioas}/${name}`;
-  const pending = new Set(creations.map((c) => key(c.ioas.name, c.name)));
   const dependsOn = (c: Creation): string[] => {
     if (c.spec.kind === 'mapping') return [];
     const from = c.spec.copy.from;
@@ -165,19 +164,65 @@ function topologicalCreations(creations: readonly Creation[], desiredIoas: Reado
       ...source.copies.filter((x) => x.from.kind === 'entry').map((x) => key(from.ioas, x.name)),
     ].filter((k) => k !== key(c.ioas.name, c.name));
   };
-  const out: Creation[] = [];
-  let remaining = [...creations];
-  while (remaining.length > 0) {
-    const ready = remaining.filter((c) => dependsOn(c).every((d) => !pending.has(d)));
-    if (ready.length === 0) {
-      return { ok: false, error: { code: 'copy-cycle', message: `copies depend on each other in a cycle: ${remaining.map((c) => entryAddress(c.ioas.name, c.spec.kind, c.name)).join(', ')}` } };
+  // Kahn's algorithm, always taking the ready creation declared first (a min-heap of indexes),
+  // so declaration order is kept wherever dependencies allow. O((n + edges) log n): the plain
+  // "re-scan for the first ready one" was O(n^2) and took seconds at 10k entries.
+  const index = new Map(creations.map((c, i) => [key(c.ioas.name, c.name), i]));
+  const waitingOn = creations.map(() => 0);
+  const dependents: number[][] = creations.map(() => []);
+  creations.forEach((c, i) => {
+    for (const d of new Set(dependsOn(c))) {
+      const j = index.get(d);
+      if (j === undefined) continue; // not created by this plan: already there
+      waitingOn[i]! += 1;
+      dependents[j]!.push(i);
     }
-    // Stable: take the first ready one in declaration order, then re-scan, so declaration order
-    // is kept wherever dependencies allow.
-    const next = ready[0]!;
-    out.push(next);
-    pending.delete(key(next.ioas.name, next.name));
-    remaining = remaining.filter((c) => c !== next);
+  });
+  const ready = new MinHeap();
+  waitingOn.forEach((n, i) => n === 0 && ready.push(i));
+  const out: Creation[] = [];
+  for (let i = ready.pop(); i !== undefined; i = ready.pop()) {
+    out.push(creations[i]!);
+    for (const j of dependents[i]!) if ((waitingOn[j]! -= 1) === 0) ready.push(j);
+  }
+  if (out.length < creations.length) {
+    const remaining = creations.filter((_, i) => waitingOn[i]! > 0);
+    return { ok: false, error: { code: 'copy-cycle', message: `copies depend on each other in a cycle: ${remaining.map((c) => entryAddress(c.ioas.name, c.spec.kind, c.name)).join(', ')}` } };
   }
   return { ok: true, creations: out };
+}
+
+/** A binary min-heap of non-negative integers. */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  push(value: number): void {
+    const a = this.items;
+    a.push(value);
+    for (let i = a.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (a[parent]! <= a[i]!) break;
+      [a[parent], a[i]] = [a[i]!, a[parent]!];
+      i = parent;
+    }
+  }
+
+  pop(): number | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length === 0 || last === undefined) return top;
+    a[0] = last;
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < a.length && a[l]! < a[m]!) m = l;
+      if (r < a.length && a[r]! < a[m]!) m = r;
+      if (m === i) break;
+      [a[m], a[i]] = [a[i]!, a[m]!];
+      i = m;
+    }
+    return top;
+  }
 }

@@ -1,0 +1,72 @@
+// The table and the targets of issue 7, computed from one run's results. Pure.
+
+import type { SizeResult } from './workload.js';
+
+export interface TargetCheck {
+  readonly name: string;
+  readonly limit: string;
+  /** The measured figure, formatted; null when the run lacked the sizes it needs. */
+  readonly measured: string | null;
+  readonly pass: boolean | null;
+}
+
+const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
+
+export function formatTable(results: readonly SizeResult[]): string {
+  const head = ['entries', 'yaml parse', 'validate', 'plan empty', 'plan 1%', 'sim apply', 'sim calls', 'runner apply', 'state save', 'state load', 'peak RSS MB', 'RSS yaml/validate only', 'steps', 'state MB'];
+  const rows = results.map((r) => [
+    String(r.entries),
+    ms(r.ms.yamlParse.medianMs),
+    ms(r.ms.validate.medianMs),
+    ms(r.ms.planEmpty.medianMs),
+    ms(r.ms.planIncremental.medianMs),
+    ms(r.ms.simApply.medianMs),
+    ms(r.ms.simCallsOnly.medianMs),
+    r.ms.runnerApply ? ms(r.ms.runnerApply.medianMs) : 'skipped',
+    ms(r.ms.stateSave.medianMs),
+    ms(r.ms.stateLoad.medianMs),
+    mb(r.peakRssBytes),
+    r.peakRssYamlOnlyBytes !== undefined && r.peakRssValidateOnlyBytes !== undefined ? `${mb(r.peakRssYamlOnlyBytes)}/${mb(r.peakRssValidateOnlyBytes)}` : 'n/a',
+    `${r.steps.emptyPlan}/${r.steps.incrementalPlan}`,
+    mb(r.stateBytes),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
+  return [
+    'times in ms (median); sim apply = plan steps on the simulator + recorded body, sim calls = the same uapi calls alone; steps = plan against empty / 1%-changed state',
+    line(head),
+    `|${widths.map((w) => '-'.repeat(w + 1) + ':').join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
+}
+
+export function evaluateTargets(results: readonly SizeResult[]): TargetCheck[] {
+  const at = (n: number) => results.find((r) => r.entries === n);
+  const big = at(100_000);
+  const mid = at(10_000);
+  const check = (name: string, limit: number, unit: string, value: number | null, fmt: (v: number) => string): TargetCheck => ({
+    name,
+    limit: `<= ${limit}${unit}`,
+    measured: value === null ? null : `${fmt(value)}${unit}`,
+    pass: value === null ? null : value <= limit,
+  });
+  const x = (v: number) => v.toFixed(2);
+  return [
+    check('validate + plan (empty state), 100k / yaml parse', 2, 'x', big ? (big.ms.validate.medianMs + big.ms.planEmpty.medianMs) / big.ms.yamlParse.medianMs : null, x),
+    check('validate + plan (1% changed), 100k / yaml parse', 1.5, 'x', big ? (big.ms.validateChanged.medianMs + big.ms.planIncremental.medianMs) / big.ms.yamlParse.medianMs : null, x),
+    check('simulator apply, 100k', 0.5, ' s', big ? big.ms.simApply.medianMs / 1000 : null, (v) => v.toFixed(3)),
+    check('simulator apply 100k / 10k', 12, 'x', big && mid ? big.ms.simApply.medianMs / mid.ms.simApply.medianMs : null, x),
+    check('simulator alone (uapi calls replayed), 100k', 0.5, ' s', big ? big.ms.simCallsOnly.medianMs / 1000 : null, (v) => v.toFixed(3)),
+    check('simulator alone 100k / 10k', 12, 'x', big && mid ? big.ms.simCallsOnly.medianMs / mid.ms.simCallsOnly.medianMs : null, x),
+    check('peak RSS, 100k (whole pipeline in one process)', 500, ' MB', big ? big.peakRssBytes / 1024 / 1024 : null, (v) => v.toFixed(0)),
+    check('peak RSS, 100k, validate alone', 500, ' MB', big?.peakRssValidateOnlyBytes !== undefined ? big.peakRssValidateOnlyBytes / 1024 / 1024 : null, (v) => v.toFixed(0)),
+    check('peak RSS, 100k, yaml parse alone (the floor)', 500, ' MB', big?.peakRssYamlOnlyBytes !== undefined ? big.peakRssYamlOnlyBytes / 1024 / 1024 : null, (v) => v.toFixed(0)),
+  ];
+}
+
+export function formatTargets(targets: readonly TargetCheck[]): string {
+  return targets
+    .map((t) => `${t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${t.measured ?? 'not measured'} (target ${t.limit})`)
+    .join('\n');
+}
