@@ -43,7 +43,8 @@ export type GraphSource =
   | { readonly kind: 'plan'; readonly layoutFile: string }
   | { readonly kind: 'saved-plan'; readonly planFile: string };
 
-type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+/** `reported`: the problem is already printed (a layout's rendered diagnostics). */
+type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string; readonly reported?: true };
 
 /** `stateGiven`: --state was on the command line (not just its default). */
 export function chooseSource(layoutFile: string | undefined, planFile: string | undefined, stateGiven: boolean): Result<GraphSource> {
@@ -81,7 +82,7 @@ async function buildMap(source: GraphSource, globals: GlobalOptions, io: CliIo):
     case 'layout':
     case 'plan': {
       const layout = await loadLayoutOrReport(source.layoutFile, io);
-      if (!layout) return { ok: false, message: `${source.layoutFile} has errors (see above)` };
+      if (!layout) return { ok: false, message: `${source.layoutFile} has errors`, reported: true };
       const plan = await predictedPlan(layout, source.layoutFile, state, globals);
       if (!plan.ok) return plan;
       return source.kind === 'layout'
@@ -109,7 +110,7 @@ export async function graphCommand(layoutFile: string | undefined, options: Grap
   const source = chooseSource(layoutFile, options.plan, stateGiven);
   if (!source.ok) return fail(source.message);
   const built = await buildMap(source.value, globals, io);
-  if (!built.ok) return fail(built.message);
+  if (!built.ok) return built.reported ? 1 : fail(built.message);
   const { map, title } = built.value;
   const toStdout = options.output === undefined || options.output === '-';
   const text =
