@@ -104,6 +104,20 @@ describe('graph LAYOUT --state FILE and --plan FILE (the plan picture)', () => {
     expect(statuses.get('port1/copy.tx-pool')).toBe('added');
   });
 
+  it('an entry moved to another IOVA is replaced, and remembers where it was', async () => {
+    await applyExample('test-lab.yaml');
+    const moved = join(dir, 'moved.yaml');
+    const original = readFileSync('examples/test-lab.yaml', 'utf8');
+    expect(original).toContain('iova: 0x800_0000');
+    writeFileSync(moved, original.replace('iova: 0x800_0000', 'iova: 0x900_0000'));
+    const svg = await cli(['--state', state, 'graph', moved]);
+    expect(svg.code, svg.err).toBe(0);
+    expect(boxStatuses(svg.out).get('mirror/copy.seam')).toBe('replaced');
+    expect(boxStatuses(svg.out).get('lab/mapping.a-low')).toBe('unchanged');
+    const text = await cli(['--state', state, 'graph', moved, '--format', 'text']);
+    expect(text.out).toMatch(/~ \w\s+seam\s+copy\s+0x900_0000-.*\(.*was 0x800_0000-0x83f_ffff\)/);
+  });
+
   it('the same layout against its own applied state changes nothing', async () => {
     await applyExample('test-lab.yaml');
     const r = await cli(['graph', 'examples/test-lab.yaml', '--state', state]);
