@@ -10,6 +10,7 @@ import { addGlobalOptions } from './commands/common.js';
 import { registerDestroy } from './commands/destroy.js';
 import { registerFmt } from './commands/fmt.js';
 import { registerForceUnlock } from './commands/force-unlock.js';
+import { registerGraph } from './commands/graph.js';
 import { registerPlan } from './commands/plan.js';
 import { registerShow } from './commands/show.js';
 import { registerValidate } from './commands/validate.js';
@@ -22,6 +23,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerPlan,
   registerApply,
   registerShow,
+  registerGraph,
   registerDestroy,
   registerForceUnlock,
 ];

@@ -10,3 +10,5 @@ export { renderHtml } from './html.js';
 export type { HtmlOptions } from './html.js';
 export { renderTextMap, TEXT_LEGEND } from './text.js';
 export type { TextMapOptions } from './text.js';
+export { stateToIovaMap, statePlacements } from './from-state.js';
+export { planToIovaMap, desiredIovaMap, predictedPlacements } from './from-plan.js';

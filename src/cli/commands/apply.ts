@@ -26,7 +26,7 @@ export interface ApplyOptions {
 type Outcome = { readonly kind: 'no-changes' } | { readonly kind: 'declined' } | { readonly kind: 'ran'; readonly report: ApplyReport; readonly verb: 'Apply' | 'Destroy' };
 
 /** A saved plan is JSON with a formatVersion; anything else is taken as a layout. */
-async function readSavedPlan(file: string): Promise<{ plan: Plan } | { error: string } | null> {
+export async function readSavedPlan(file: string): Promise<{ plan: Plan } | { error: string } | null> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

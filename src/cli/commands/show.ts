@@ -7,13 +7,20 @@ import { journalPathFor } from '../../state/paths.js';
 import { encodeJson } from '../../plan/encode.js';
 import type { CommandContext } from '../command.js';
 import type { CliIo } from '../io.js';
+import { renderTextMap, stateToIovaMap } from '../../graph/index.js';
 import { renderState } from '../plan-view.js';
 import type { GlobalOptions } from './common.js';
 import { readGlobals } from './common.js';
 
 export const SHOW_FORMAT_VERSION = 1;
 
-export async function showCommand(options: { json?: boolean }, globals: GlobalOptions, io: CliIo): Promise<number> {
+export interface ShowOptions {
+  readonly json?: boolean;
+  /** false with --no-map: leave out the text IOVA map. */
+  readonly map?: boolean;
+}
+
+export async function showCommand(options: ShowOptions, globals: GlobalOptions, io: CliIo): Promise<number> {
   // Reading needs no lock (the state file is replaced atomically), so `show` works during an apply.
   if (globals.backend === 'kernel') {
     io.stderr(`Error: ${KERNEL_NEEDS_AGENT}\n`);
@@ -34,6 +41,8 @@ export async function showCommand(options: { json?: boolean }, globals: GlobalOp
     io.stdout(encodeJson({ formatVersion: SHOW_FORMAT_VERSION, lineage: envelope?.lineage ?? null, serial: envelope?.serial ?? null, state: envelope ? recorded : null }));
   } else {
     io.stdout(renderState(body, envelope));
+    // The compact IOVA map per IOAS, under the listing, at the IOVAs the kernel actually chose.
+    if (options.map !== false && body.ioas.length > 0) io.stdout(`\nIOVA map:\n${renderTextMap(stateToIovaMap(body), { color: io.color })}`);
   }
   return 0;
 }
@@ -43,8 +52,9 @@ export function registerShow(program: Command, ctx: CommandContext): void {
     .command('show')
     .description('print the recorded state: memory regions, IOASes with kernel ids, every area with its IOVA')
     .option('--json', 'print the state as JSON (bigints as "0x…")')
-    .addHelpText('after', '\nExamples:\n  $ ioasform show\n  $ ioasform --state lab.state.json show --json\n')
-    .action(async (options: { json?: boolean }, command: Command) => {
+    .option('--no-map', 'leave out the text IOVA map under the listing')
+    .addHelpText('after', '\nExamples:\n  $ ioasform show\n  $ ioasform --state lab.state.json show --json\n  $ ioasform show --no-map\n')
+      .action(async (options: ShowOptions, command: Command) => {
       const globals = readGlobals(command);
       if (!globals.ok) {
         ctx.io.stderr(`Error: ${globals.message}\n`);
