@@ -61,7 +61,17 @@ export interface RawResult {
   readonly bytes: Uint8Array;
 }
 
+/** A UapiContext whose calls answer synchronously (ioctls are synchronous system calls). */
 export interface KernelContext extends UapiContext {
+  destroy(args: DestroyArgs): UapiResult;
+  ioasAlloc(args: IoasAllocArgs): UapiResult<IoasAllocOut>;
+  ioasAllowIovas(args: IoasAllowIovasArgs): UapiResult;
+  ioasIovaRanges(args: IoasIovaRangesArgs): IovaRangesResult;
+  ioasMap(args: IoasMapArgs): UapiResult<IoasMapOut>;
+  ioasCopy(args: IoasCopyArgs): UapiResult<IoasCopyOut>;
+  ioasUnmap(args: IoasUnmapArgs): UapiResult<IoasUnmapOut>;
+  option(args: OptionArgs): UapiResult<OptionOut>;
+  close(): void;
   /** The open iommufd file descriptor (-1 after close). */
   readonly fd: number;
   /**
