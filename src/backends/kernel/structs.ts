@@ -28,6 +28,7 @@ export const STRUCT_SIZE = {
   ioasCopy: 40,
   ioasUnmap: 24,
   option: 24,
+  testCmd: 72,
 } as const;
 
 /** Offset of the user pointer `allowed_iovas` in iommu_ioas_iova_ranges and iommu_ioas_allow_iovas. */
@@ -162,4 +163,18 @@ export function encodeOption(a: OptionArgs): Uint8Array {
 
 export function decodeOptionOut(bytes: Uint8Array): OptionOut {
   return { val64: viewOf(bytes, STRUCT_SIZE.option).getBigUint64(16, true) };
+}
+
+/** IOMMU_TEST_OP_ADD_RESERVED in drivers/iommu/iommufd/iommufd_test.h (CONFIG_IOMMUFD_TEST kernels). */
+export const IOMMU_TEST_OP_ADD_RESERVED = 1;
+
+// iommu_test_cmd (72; min size 68 = offsetofend(last)): 0 size | 4 op | 8 id | 12 __reserved
+//                 | 16 union (add_reserved: 16 start u64 | 24 length u64) | ... | 64 last u32
+export function encodeTestAddReserved(a: { readonly ioasId: number; readonly start: bigint; readonly length: bigint }): Uint8Array {
+  const { bytes, view } = struct(STRUCT_SIZE.testCmd);
+  view.setUint32(4, IOMMU_TEST_OP_ADD_RESERVED, true);
+  view.setUint32(8, a.ioasId, true);
+  view.setBigUint64(16, a.start, true);
+  view.setBigUint64(24, a.length, true);
+  return bytes;
 }

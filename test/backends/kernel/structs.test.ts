@@ -20,6 +20,7 @@ import {
   encodeIoasUnmap,
   encodeIovaRangeArray,
   encodeOption,
+  encodeTestAddReserved,
 } from '../../../src/backends/kernel/structs.js';
 
 /** Builds the expected bytes from [offset, width, value] triples, little-endian. */
@@ -87,6 +88,13 @@ describe('uapi struct layouts (spec §2, little-endian)', () => {
     const bytes = encodeOption({ optionId: 1, op: 0xbeef, objectId: 0x0a0b0c0d, val64: A64 });
     expect(bytes).toEqual(layout(24, [[0, 4, 24n], [4, 4, 1n], [8, 2, 0xbeefn], [12, 4, 0x0a0b0c0dn], [16, 8, A64]]));
     expect(decodeOptionOut(layout(24, [[16, 8, B64]]))).toEqual({ val64: B64 });
+  });
+
+  it('iommu_test_cmd ADD_RESERVED: 72 bytes, size@0 op@4 id@8 __reserved@12 start@16 length@24', () => {
+    expect(STRUCT_SIZE.testCmd).toBe(72);
+    expect(encodeTestAddReserved({ ioasId: 3, start: A64, length: B64 })).toEqual(
+      layout(72, [[0, 4, 72n], [4, 4, 1n], [8, 4, 3n], [16, 8, A64], [24, 8, B64]]),
+    );
   });
 
   it('decoders read a view that starts inside a larger buffer', () => {

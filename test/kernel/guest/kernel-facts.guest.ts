@@ -110,6 +110,22 @@ describe('plain IOAS on the real kernel', () => {
   });
 });
 
+describe('TEST-kernel reserved ranges (IOMMU_TEST_OP_ADD_RESERVED)', () => {
+  it('split IOVA_RANGES, make fixed MAP fail EINVAL and ALLOW_IOVAS fail EADDRINUSE', () => {
+    const k = fresh();
+    k.ioasAlloc({ flags: 0 });
+    expect(k.testAddReserved({ ioasId: 1, start: 0x1000n, last: 0x1fffn })).toEqual({ errno: 0, code: 'OK' });
+    expect(k.ioasIovaRanges({ ioasId: 1, numIovas: 2 })).toMatchObject({
+      errno: 0, ranges: [{ start: 0n, last: 0xfffn }, { start: 0x2000n, last: U64_MAX }],
+    });
+    expect(k.ioasMap({ flags: R | FIXED, ioasId: 1, userVa: B, length: 0x1000n, iova: 0x1800n })).toEqual({ errno: 22, code: 'EINVAL' });
+    expect(k.ioasMap({ flags: R, ioasId: 1, userVa: B, length: 0x1000n, iova: 0n })).toMatchObject({ iova: 0x2000n });
+    expect(k.ioasAllowIovas({ ioasId: 1, ranges: [{ start: 0n, last: 0x10000n }] })).toEqual({ errno: 98, code: 'EADDRINUSE' });
+    expect(k.testAddReserved({ ioasId: 1, start: 0x2000n, last: 0x2fffn })).toEqual({ errno: 98, code: 'EADDRINUSE' });
+    expect(k.testAddReserved({ ioasId: 7, start: 0x8000n, last: 0x8fffn })).toEqual({ errno: 2, code: 'ENOENT' });
+  });
+});
+
 describe('raw calls: the generic size rules (spec §1.2)', () => {
   it('a size below the struct size is EINVAL', () => {
     expect(fresh().raw(IOMMUFD_CMD.IOAS_ALLOC, sized(11, 16))).toMatchObject({ errno: 22, code: 'EINVAL' });
