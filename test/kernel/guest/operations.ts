@@ -43,7 +43,7 @@ const HEAP = 0x7f3a_c000_0000n;
 /** MOCK_FLAGS_ACCESS_SYZ: COPY's TEST-kernel bit 16 (spec §7.1 step 0). */
 const SYZ = 1 << 16;
 
-const id = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 4, 0x7fffffff) });
+const id = fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 4, 0x7fffffff) });
 
 /** IOVAs: mostly pages in a 256 KiB window (so mappings collide), some byte offsets, some edges. */
 const iova = fc.oneof(
@@ -75,10 +75,25 @@ const mapFlags = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(0, FIXED, 8, R | 0x100) },
 );
 
+/** COPY sources: mostly inside the low pages where MAPs land, so that many copies find areas. */
+const copySource = fc.oneof(
+  { weight: 6, arbitrary: fc.tuple(fc.integer({ min: 0, max: 24 }), fc.constantFrom(0n, 0n, 0x800n, 0x10n)).map(([n, off]) => BigInt(n) * PAGE + off) },
+  { weight: 1, arbitrary: iova },
+);
+const copyLength = fc.oneof(
+  { weight: 6, arbitrary: fc.oneof(fc.integer({ min: 1, max: 3 }).map((n) => BigInt(n) * PAGE), fc.integer({ min: 1, max: 0x2000 }).map(BigInt)) },
+  { weight: 1, arbitrary: length },
+);
+const copyFlags = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom(R, R, R | W, W, FIXED | R) },
+  { weight: 2, arbitrary: mapFlags },
+  { weight: 1, arbitrary: fc.constantFrom(R | SYZ, FIXED | R | SYZ) },
+);
+
 const range = fc.tuple(iova, length).map(([start, len]) => ({ start, last: BigInt.asUintN(64, start + len - 1n) }));
 
 const operation: fc.Arbitrary<Operation> = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(0, 0, 0, 0, 1).map((flags) => ({ op: 'ioasAlloc' as const, args: { flags } })) },
+  { weight: 1, arbitrary: fc.constantFrom(0, 0, 0, 0, 1).map((flags) => ({ op: 'ioasAlloc' as const, args: { flags } })) },
   { weight: 1, arbitrary: id.map((i) => ({ op: 'destroy' as const, args: { id: i } })) },
   {
     weight: 1,
@@ -92,20 +107,13 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.tuple(id, fc.integer({ min: 0, max: 3 })).map(([ioasId, numIovas]) => ({ op: 'ioasIovaRanges' as const, args: { ioasId, numIovas } })) },
   {
-    weight: 8,
+    weight: 10,
     arbitrary: fc.record({ flags: mapFlags, ioasId: id, userVa, length, iova }).map((args) => ({ op: 'ioasMap' as const, args })),
   },
   {
     weight: 4,
     arbitrary: fc
-      .record({
-        flags: fc.oneof({ weight: 12, arbitrary: mapFlags }, { weight: 1, arbitrary: fc.constantFrom(R | SYZ, FIXED | R | SYZ) }),
-        dstIoasId: id,
-        srcIoasId: id,
-        length,
-        dstIova: iova,
-        srcIova: iova,
-      })
+      .record({ flags: copyFlags, dstIoasId: id, srcIoasId: id, length: copyLength, dstIova: iova, srcIova: copySource })
       .map((args) => ({ op: 'ioasCopy' as const, args })),
   },
   {
@@ -137,16 +145,22 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   },
 );
 
-/** 1..30 random calls, then probes that expose the final state of ids 1..4. */
-export const operationSequence: fc.Arbitrary<Operation[]> = fc.array(operation, { minLength: 1, maxLength: 30 }).map((ops) => [
-  ...ops,
-  ...[1, 2, 3, 4].flatMap((ioasId): Operation[] => [
-    { op: 'ioasIovaRanges', args: { ioasId, numIovas: 4 } },
-    { op: 'option', args: { optionId: 1, op: 1, objectId: ioasId, val64: 0n } },
-    { op: 'ioasUnmap', args: { ioasId, iova: 0n, length: U64_MAX } },
-  ]),
-  { op: 'ioasAlloc', args: { flags: 0 } },
-]);
+/**
+ * 2..3 IOASes (so most calls find their object), 4..40 random calls, then probes that expose the
+ * final state of ids 1..4: ranges, the HUGE_PAGES option, the bytes an unmap-all removes.
+ */
+export const operationSequence: fc.Arbitrary<Operation[]> = fc
+  .tuple(fc.integer({ min: 2, max: 3 }), fc.array(operation, { minLength: 4, maxLength: 40, size: 'medium' }))
+  .map(([ioases, ops]) => [
+    ...Array.from({ length: ioases }, (): Operation => ({ op: 'ioasAlloc', args: { flags: 0 } })),
+    ...ops,
+    ...[1, 2, 3, 4].flatMap((ioasId): Operation[] => [
+      { op: 'ioasIovaRanges', args: { ioasId, numIovas: 4 } },
+      { op: 'option', args: { optionId: 1, op: 1, objectId: ioasId, val64: 0n } },
+      { op: 'ioasUnmap', args: { ioasId, iova: 0n, length: U64_MAX } },
+    ]),
+    { op: 'ioasAlloc', args: { flags: 0 } },
+  ]);
 
 /** Runs one operation on a backend and returns its result (awaited). */
 export async function runOperation(backend: DiffBackend, operation: Operation): Promise<unknown> {
