@@ -3,5 +3,7 @@
 export * from './model/uapi.js';
 export type { Access, Backing, Copy, CopySource, Ioas, Layout, LayoutOptions, Mapping, MemoryRegion, RlimitMode } from './model/layout.js';
 export type { Diagnostic, Severity } from './diagnostics.js';
+export { openSimulator, decodeSimSnapshot, SIM_SNAPSHOT_FORMAT, SIM_SNAPSHOT_VERSION } from './backends/sim/index.js';
+export type { SimArea, SimContext, SimOptions, SimSnapshot, TestAddReservedArgs } from './backends/sim/index.js';
 export { openKernel, KernelUnavailableError } from './backends/kernel/kernel.js';
 export type { KernelContext, KernelOptions, KernelUnavailableCode, RawResult } from './backends/kernel/kernel.js';

@@ -41,6 +41,7 @@ export const ERRNO = {
   ENOENT: 2,
   EIO: 5,
   E2BIG: 7,
+  EBADF: 9,
   EAGAIN: 11,
   ENOMEM: 12,
   EACCES: 13,

@@ -1,0 +1,277 @@
+// One simulated iommufd context (one open /dev/iommu fd): the ioctl handlers of ioas.c and
+// main.c for a plain IOAS, each check in the kernel's order with the kernel's errno
+// (spec §4–§11). Inputs are reduced to their struct field widths first (u64, u32, u16), as the
+// kernel backend's struct codec does, so both backends see the same numbers.
+import {
+  ERRNO,
+  errnoName,
+  IOMMU_IOAS_MAP_FIXED_IOVA,
+  IOMMU_IOAS_MAP_READABLE,
+  IOMMU_IOAS_MAP_WRITEABLE,
+  IOMMU_OPTION_HUGE_PAGES,
+  IOMMU_OPTION_OP_GET,
+  IOMMU_OPTION_OP_SET,
+  IOMMU_OPTION_RLIMIT_MODE,
+  type DestroyArgs,
+  type Failed,
+  type IoasAllocArgs,
+  type IoasAllocOut,
+  type IoasAllowIovasArgs,
+  type IoasCopyArgs,
+  type IoasCopyOut,
+  type IoasIovaRangesArgs,
+  type IoasMapArgs,
+  type IoasMapOut,
+  type IoasUnmapArgs,
+  type IoasUnmapOut,
+  type IovaRangesResult,
+  type Ok,
+  type OptionArgs,
+  type OptionOut,
+  type UapiResult,
+} from '../../model/uapi.js';
+import type { PagesPiece } from './io-pagetable.js';
+import { allocPages } from './pages.js';
+import { encodeState, type SimSnapshot } from './snapshot.js';
+import { newIoas, type ContextState, type IoasObject, type ResolvedOptions } from './state.js';
+import type { SimArea, SimContext, TestAddReservedArgs } from './types.js';
+import { addNoWrap, toU16, toU32, toU64, U64_MAX } from './u64.js';
+
+/** MOCK_FLAGS_ACCESS_SYZ (iommufd_test.h): TEST kernels accept it on COPY (spec §7.1 step 0). */
+export const MOCK_FLAGS_ACCESS_SYZ = 1 << 16;
+const MAP_FLAGS = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
+const PROT_FLAGS = IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
+/** errno of any call on a closed context (the fd is gone). */
+const EBADF = ERRNO.EBADF;
+
+export function ok<T extends object>(out: T): Ok<T> {
+  return { errno: 0, code: 'OK', ...out } as Ok<T>;
+}
+
+export function fail(errno: number): Failed {
+  return { errno, code: errnoName(errno) };
+}
+
+export class Simulator implements SimContext {
+  readonly state: ContextState;
+
+  constructor(state: ContextState) {
+    this.state = state;
+  }
+
+  private get options(): ResolvedOptions {
+    return this.state.options;
+  }
+
+  /** iommufd_get_ioas: ENOENT for a free id or an object of another type. */
+  private ioas(id: number): IoasObject | null {
+    return this.state.objects.get(toU32(id)) ?? null;
+  }
+
+  destroy(args: DestroyArgs): UapiResult {
+    if (this.state.closed) return fail(EBADF);
+    const id = toU32(args.id);
+    const object = this.state.objects.get(id);
+    if (object === undefined) return fail(ERRNO.ENOENT);
+    this.state.objects.delete(id);
+    this.state.ids.release(id);
+    object.iopt.unmapAll();
+    return ok({});
+  }
+
+  ioasAlloc(args: IoasAllocArgs): UapiResult<IoasAllocOut> {
+    if (this.state.closed) return fail(EBADF);
+    if (toU32(args.flags) !== 0) return fail(ERRNO.EOPNOTSUPP);
+    const id = this.state.ids.allocate();
+    if (id === null) return fail(ERRNO.EBUSY);
+    this.state.objects.set(id, newIoas(this.options));
+    return ok({ outIoasId: id });
+  }
+
+  ioasAllowIovas(args: IoasAllowIovasArgs): UapiResult {
+    if (this.state.closed) return fail(EBADF);
+    const ioas = this.ioas(args.ioasId);
+    if (ioas === null) return fail(ERRNO.ENOENT);
+    const ranges = args.ranges.map((r) => ({ start: toU64(r.start), last: toU64(r.last) }));
+    const rc = ioas.iopt.setAllowed(ranges);
+    return rc === 0 ? ok({}) : fail(rc);
+  }
+
+  ioasIovaRanges(args: IoasIovaRangesArgs): IovaRangesResult {
+    if (this.state.closed) return fail(EBADF);
+    const ioas = this.ioas(args.ioasId);
+    if (ioas === null) return fail(ERRNO.ENOENT);
+    const capacity = toU32(args.numIovas);
+    const all = ioas.iopt.usableRanges();
+    const out = {
+      numIovas: all.length,
+      ranges: all.slice(0, capacity),
+      outIovaAlignment: ioas.iopt.iovaAlignment,
+    };
+    if (all.length > capacity) return { ...fail(ERRNO.EMSGSIZE), ...out };
+    return ok(out);
+  }
+
+  ioasMap(args: IoasMapArgs): UapiResult<IoasMapOut> {
+    if (this.state.closed) return fail(EBADF);
+    const flags = toU32(args.flags);
+    const iova = toU64(args.iova);
+    const length = toU64(args.length);
+    const userVa = toU64(args.userVa);
+    if ((flags & ~MAP_FLAGS) !== 0) return fail(ERRNO.EOPNOTSUPP);
+    if (iova >= U64_MAX || length >= U64_MAX) return fail(ERRNO.EOVERFLOW);
+    if ((flags & PROT_FLAGS) === 0) return fail(ERRNO.EINVAL);
+    const ioas = this.ioas(args.ioasId);
+    if (ioas === null) return fail(ERRNO.ENOENT);
+    const pages = allocPages(
+      this.state.nextPagesId,
+      userVa,
+      length,
+      (flags & IOMMU_IOAS_MAP_WRITEABLE) !== 0,
+      this.options.pageSize,
+      this.state.accountMode === 'mm' ? 'mm' : 'user',
+    );
+    if (typeof pages === 'number') return fail(pages);
+    const piece: PagesPiece = { pages, startByte: userVa - pages.uptr, length };
+    const fixed = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) !== 0;
+    const result = ioas.iopt.mapPages([piece], length, fixed ? iova : null, flags & PROT_FLAGS);
+    if ('errno' in result) return fail(result.errno);
+    this.state.nextPagesId++;
+    return ok({ iova: result.iova });
+  }
+
+  ioasCopy(args: IoasCopyArgs): UapiResult<IoasCopyOut> {
+    if (this.state.closed) return fail(EBADF);
+    let flags = toU32(args.flags);
+    let srcIova = toU64(args.srcIova);
+    const length = toU64(args.length);
+    const dstIova = toU64(args.dstIova);
+    if (this.options.testKernel && (flags & MOCK_FLAGS_ACCESS_SYZ) !== 0) {
+      flags = (flags & ~MOCK_FLAGS_ACCESS_SYZ) >>> 0;
+      const src = this.ioas(args.srcIoasId);
+      if (src !== null) srcIova = syzConvIova(src, srcIova);
+    }
+    if ((flags & ~MAP_FLAGS) !== 0) return fail(ERRNO.EOPNOTSUPP);
+    if (length >= U64_MAX || srcIova >= U64_MAX || dstIova >= U64_MAX) return fail(ERRNO.EOVERFLOW);
+    if ((flags & PROT_FLAGS) === 0) return fail(ERRNO.EINVAL);
+    const src = this.ioas(args.srcIoasId);
+    if (src === null) return fail(ERRNO.ENOENT);
+    const pieces = src.iopt.getPages(srcIova, length);
+    if (typeof pieces === 'number') return fail(pieces);
+    const dst = this.ioas(args.dstIoasId);
+    if (dst === null) return fail(ERRNO.ENOENT);
+    const fixed = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) !== 0;
+    const result = dst.iopt.mapPages(pieces, length, fixed ? dstIova : null, flags & PROT_FLAGS);
+    if ('errno' in result) return fail(result.errno);
+    return ok({ dstIova: result.iova });
+  }
+
+  ioasUnmap(args: IoasUnmapArgs): UapiResult<IoasUnmapOut> {
+    if (this.state.closed) return fail(EBADF);
+    const ioas = this.ioas(args.ioasId);
+    if (ioas === null) return fail(ERRNO.ENOENT);
+    const iova = toU64(args.iova);
+    const length = toU64(args.length);
+    if (iova === 0n && length === U64_MAX) return ok({ length: ioas.iopt.unmapAll() });
+    if (iova >= U64_MAX || length >= U64_MAX) return fail(ERRNO.EOVERFLOW);
+    if (length === 0n) return fail(ERRNO.EINVAL);
+    const last = addNoWrap(iova, length - 1n);
+    if (last === null) return fail(ERRNO.EOVERFLOW);
+    const { errno, unmapped } = ioas.iopt.unmapRange(iova, last);
+    if (errno !== 0) return fail(errno);
+    if (unmapped === 0n) return fail(ERRNO.ENOENT);
+    return ok({ length: unmapped });
+  }
+
+  option(args: OptionArgs): UapiResult<OptionOut> {
+    if (this.state.closed) return fail(EBADF);
+    const optionId = toU32(args.optionId);
+    const op = toU16(args.op);
+    const val64 = toU64(args.val64);
+    if (optionId === IOMMU_OPTION_RLIMIT_MODE) return this.rlimitMode(op, toU32(args.objectId), val64);
+    if (optionId === IOMMU_OPTION_HUGE_PAGES) return this.hugePages(op, args.objectId, val64);
+    return fail(ERRNO.EOPNOTSUPP);
+  }
+
+  /** ioas.c:iommufd_option_rlimit_mode. */
+  private rlimitMode(op: number, objectId: number, val64: bigint): UapiResult<OptionOut> {
+    if (objectId !== 0) return fail(ERRNO.EOPNOTSUPP);
+    if (op === IOMMU_OPTION_OP_GET) return ok({ val64: this.state.accountMode === 'mm' ? 1n : 0n });
+    if (op !== IOMMU_OPTION_OP_SET) return fail(ERRNO.EOPNOTSUPP);
+    if (!this.options.capSysResource) return fail(ERRNO.EPERM);
+    if (this.state.ids.count !== 0) return fail(ERRNO.EBUSY);
+    if (val64 === 0n) this.state.accountMode = 'user';
+    else if (val64 === 1n) this.state.accountMode = 'mm';
+    else return fail(ERRNO.EINVAL);
+    return ok({ val64 });
+  }
+
+  /** ioas.c:iommufd_ioas_option (HUGE_PAGES): the object is looked up before op and value. */
+  private hugePages(op: number, objectId: number, val64: bigint): UapiResult<OptionOut> {
+    const ioas = this.ioas(objectId);
+    if (ioas === null) return fail(ERRNO.ENOENT);
+    if (op === IOMMU_OPTION_OP_GET) return ok({ val64: ioas.iopt.disableLargePages ? 0n : 1n });
+    if (op !== IOMMU_OPTION_OP_SET) return fail(ERRNO.EOPNOTSUPP);
+    if (val64 === 0n) {
+      const rc = ioas.iopt.disableLargePagesChecked();
+      return rc === 0 ? ok({ val64 }) : fail(rc);
+    }
+    if (val64 === 1n) {
+      ioas.iopt.enableLargePages();
+      return ok({ val64 });
+    }
+    return fail(ERRNO.EINVAL);
+  }
+
+  snapshot(): SimSnapshot {
+    return encodeState(this.state);
+  }
+
+  close(): void {
+    if (this.state.closed) return;
+    for (const [id, object] of this.state.objects) {
+      object.iopt.unmapAll();
+      this.state.ids.release(id);
+    }
+    this.state.objects.clear();
+    this.state.closed = true;
+  }
+
+  // ---- simulator-only extras -------------------------------------------------------------
+
+  areas(ioasId: number): readonly SimArea[] | null {
+    const ioas = this.ioas(ioasId);
+    if (ioas === null) return null;
+    return ioas.iopt.areas.toArray().map(({ start, last, value }) => ({
+      iova: start,
+      last,
+      userVa: toU64(value.pages.uptr + value.startByte),
+      flags: value.prot,
+      pagesId: value.pages.id,
+    }));
+  }
+
+  /**
+   * IOMMU_TEST_OP_ADD_RESERVED (selftest.c:iommufd_test_add_reserved) with an inclusive range.
+   * Only a TEST kernel has it: otherwise ENOTTY, as IOMMU_TEST_CMD is unknown there.
+   */
+  testAddReserved(args: TestAddReservedArgs): UapiResult {
+    if (this.state.closed) return fail(EBADF);
+    if (!this.options.testKernel) return fail(ERRNO.ENOTTY);
+    const start = toU64(args.start);
+    const last = toU64(args.last);
+    if (last < start) return fail(ERRNO.EINVAL);
+    const ioas = this.ioas(args.ioasId);
+    if (ioas === null) return fail(ERRNO.ENOENT);
+    const rc = ioas.iopt.reserve(start, last);
+    return rc === 0 ? ok({}) : fail(rc);
+  }
+}
+
+/** selftest.c:__iommufd_test_syz_conv_iova: {u32 nth_area, u32 offset} → that area's iova + offset. */
+function syzConvIova(ioas: IoasObject, encoded: bigint): bigint {
+  const nth = Number(encoded & 0xffffffffn);
+  const offset = encoded >> 32n;
+  const area = ioas.iopt.areas.nth(nth);
+  return area === null ? 0n : toU64(area.start + offset);
+}

@@ -1,0 +1,72 @@
+// Public types of the simulator backend: its options, the context it returns (the uapi
+// contract with synchronous results, plus simulator-only inspection and TEST-kernel ops) and
+// the persisted snapshot format.
+import type {
+  DestroyArgs,
+  IoasAllocArgs,
+  IoasAllocOut,
+  IoasAllowIovasArgs,
+  IoasCopyArgs,
+  IoasCopyOut,
+  IoasIovaRangesArgs,
+  IoasMapArgs,
+  IoasMapOut,
+  IoasUnmapArgs,
+  IoasUnmapOut,
+  IovaRangesResult,
+  OptionArgs,
+  OptionOut,
+  UapiContext,
+  UapiResult,
+} from '../../model/uapi.js';
+import type { SimSnapshot } from './snapshot.js';
+
+export interface SimOptions {
+  /** Whether the caller has CAP_SYS_RESOURCE (needed for RLIMIT_MODE SET). Default true. */
+  readonly capSysResource?: boolean;
+  /** PAGE_SIZE, a power of two. Default 4096. */
+  readonly pageSize?: number | bigint;
+  /** Model a CONFIG_IOMMUFD_TEST kernel (COPY flag bit 16, testAddReserved). Default false. */
+  readonly testKernel?: boolean;
+  /** Restore this saved state (its options win over the ones above). */
+  readonly state?: SimSnapshot;
+}
+
+/** One area as the simulator sees it (the kernel cannot list these; the simulator can). */
+export interface SimArea {
+  readonly iova: bigint;
+  /** Inclusive. */
+  readonly last: bigint;
+  /** User VA of the area's first byte. */
+  readonly userVa: bigint;
+  /** IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE bits of the MAP or COPY. */
+  readonly flags: number;
+  /** Identifies the backing pages object: areas made by COPY share their source's id. */
+  readonly pagesId: number;
+}
+
+export interface TestAddReservedArgs {
+  readonly ioasId: number;
+  readonly start: bigint;
+  /** Inclusive. */
+  readonly last: bigint;
+}
+
+/** The uapi contract with synchronous results, plus simulator-only extras. */
+export interface SimContext extends UapiContext {
+  destroy(args: DestroyArgs): UapiResult;
+  ioasAlloc(args: IoasAllocArgs): UapiResult<IoasAllocOut>;
+  ioasAllowIovas(args: IoasAllowIovasArgs): UapiResult;
+  ioasIovaRanges(args: IoasIovaRangesArgs): IovaRangesResult;
+  ioasMap(args: IoasMapArgs): UapiResult<IoasMapOut>;
+  ioasCopy(args: IoasCopyArgs): UapiResult<IoasCopyOut>;
+  ioasUnmap(args: IoasUnmapArgs): UapiResult<IoasUnmapOut>;
+  option(args: OptionArgs): UapiResult<OptionOut>;
+  close(): void;
+  /** The areas of an IOAS in ascending IOVA order, or null if there is no such IOAS. */
+  areas(ioasId: number): readonly SimArea[] | null;
+  /** IOMMU_TEST_OP_ADD_RESERVED; ENOTTY unless `testKernel`. */
+  testAddReserved(args: TestAddReservedArgs): UapiResult;
+  /** The whole state as plain JSON-able data; `openSimulator({ state })` restores it exactly. */
+  snapshot(): SimSnapshot;
+}
