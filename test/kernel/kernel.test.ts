@@ -37,6 +37,12 @@ if (!check.ok) {
           });
         }
         for (const test of file.assertionResults) {
+          // A guest test skipped for a stated reason (e.g. a contract case that needs a kernel
+          // without CONFIG_IOMMUFD_TEST) is reported as skipped here too, its reason in the name.
+          if (test.status === 'skipped' || test.status === 'pending' || test.status === 'todo') {
+            it.skip(test.fullName, () => {});
+            continue;
+          }
           it(test.fullName, () => {
             expect(test.status, test.failureMessages.join('\n')).toBe('passed');
           });
