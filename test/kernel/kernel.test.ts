@@ -1,8 +1,9 @@
 // The real-kernel suite, host side: boots the shared test kernel under QEMU once, runs the guest
-// suite (test/kernel/guest/*.guest.ts) inside it as root, and reports every guest test as its
-// own assertion here. Without a kernel image or QEMU it skips, printing the reason.
+// suite (test/kernel/guest/*.guest.ts) inside it, once per guest profile (as root; as root
+// without CAP_SYS_RESOURCE), and reports every guest test as its own assertion here. Without a
+// kernel image or QEMU it skips, printing the reason.
 import { describe, expect, it } from 'vitest';
-import { checkKernelEnvironment, runGuestSuite, type GuestRun } from './harness.js';
+import { checkKernelEnvironment, runGuestSuite, type GuestRun, type ProfileRun } from './harness.js';
 
 const check = checkKernelEnvironment();
 
@@ -10,19 +11,14 @@ function tail(text: string, lines = 60): string {
   return text.split('\n').slice(-lines).join('\n');
 }
 
-if (!check.ok) {
-  console.log(`ioasform kernel suite skipped: ${check.reason}`);
-  it.skip(`real-kernel suite (skipped: ${check.reason})`, () => {});
-} else {
-  // Booting happens while the file is collected, so that each guest test can be reported below
-  // as a test of its own.
-  const run: GuestRun = await runGuestSuite(check.env);
+function describeProfile(vm: GuestRun, run: ProfileRun): void {
   const context = () =>
-    `guest output (${run.outDir}/guest-output.txt):\n${tail(run.guestOutput)}\n--- console (${run.outDir}/console.log):\n${tail(run.consoleLog, 30)}`;
+    `guest output (${vm.outDir}/${run.profile.name}/guest-output.txt):\n${tail(run.guestOutput)}\n` +
+    `--- console (${vm.outDir}/console.log):\n${tail(vm.consoleLog, 30)}`;
 
-  describe(`real kernel under QEMU (${check.env.kernel}, ${run.seconds} s)`, () => {
-    it('the VM booted, ran the guest suite and wrote its results', () => {
-      expect(run.timedOut, `QEMU was killed after the timeout\n${context()}`).toBe(false);
+  describe(`guest ${run.profile.description}`, () => {
+    it('ran the guest suite and wrote its results', () => {
+      expect(vm.timedOut, `QEMU was killed after the timeout\n${context()}`).toBe(false);
       expect(run.exitCode, `the guest test command did not finish\n${context()}`).toBeDefined();
       expect(run.report, `no vitest JSON report from the guest\n${context()}`).toBeDefined();
       expect(run.report?.numTotalTests ?? 0, 'the guest ran no tests').toBeGreaterThan(0);
@@ -53,5 +49,17 @@ if (!check.ok) {
     it('the guest test command exited 0', () => {
       expect(run.exitCode, context()).toBe(0);
     });
+  });
+}
+
+if (!check.ok) {
+  console.log(`ioasform kernel suite skipped: ${check.reason}`);
+  it.skip(`real-kernel suite (skipped: ${check.reason})`, () => {});
+} else {
+  // Booting happens while the file is collected, so that each guest test can be reported below
+  // as a test of its own.
+  const vm = await runGuestSuite(check.env);
+  describe(`real kernel under QEMU (${check.env.kernel}, ${vm.seconds} s)`, () => {
+    for (const run of vm.runs) describeProfile(vm, run);
   });
 }
