@@ -169,6 +169,15 @@ const mapRules: ContractCase[] = [
     ],
   },
   {
+    name: 'rule.5.1.either_read_or_write_suffices',
+    steps: [
+      newIoas(),
+      ok('ioasMap', fixedMap(IOAS, BUF, PAGE, 0x1000n, FIXED | R), { iova: 0x1000n }),
+      ok('ioasMap', fixedMap(IOAS, BUF, PAGE, 0x2000n, FIXED | W), { iova: 0x2000n }),
+      ok('ioasMap', autoMap(IOAS, BUF, PAGE, W), { iova: 0x3000n }),
+    ],
+  },
+  {
     name: 'rule.5.1.automatic_map_rejects_iova_u64_max_but_ignores_other_iova',
     steps: [
       newIoas(),
@@ -441,6 +450,32 @@ const copyRules: ContractCase[] = [
       // a piece whose page offset (0x30) is not aligned
       fails('EINVAL', 'ioasCopy', copy({ flags: FIXED | RW, dst: 2, src: 1, length: 0x1000n, srcIova: 0x10000n, dstIova: 0x1000n })),
       ok('ioasCopy', copy({ flags: FIXED | RW, dst: 2, src: 1, length: 0x1000n, srcIova: 0x20000n, dstIova: 0x1000n })),
+    ],
+  },
+  {
+    name: 'rule.7.1.destination_placement_errors',
+    steps: [
+      newIoas(1),
+      newIoas(2),
+      ok('ioasMap', fixedMap(1, BUF, 0x2000n, 0x10000n)),
+      ok('ioasMap', fixedMap(2, BUF, 0x1000n, 0x1000n)),
+      fails('EOVERFLOW', 'ioasCopy', copy({ flags: FIXED | RW, dst: 2, src: 1, length: 0x1001n, srcIova: 0x10000n, dstIova: U64 - 0xfffn })),
+      fails('EEXIST', 'ioasCopy', copy({ flags: FIXED | RW, dst: 2, src: 1, length: 0x1000n, srcIova: 0x10000n, dstIova: 0x1800n })),
+      ok('ioasAllowIovas', allow(2, [range(0x1000n, 0x2fffn)])),
+      fails('ENOSPC', 'ioasCopy', copy({ flags: RW, dst: 2, src: 1, length: 0x2000n, srcIova: 0x10000n })),
+      ok('ioasCopy', copy({ flags: RW, dst: 2, src: 1, length: 0x1000n, srcIova: 0x10000n }), { dstIova: 0x2000n }),
+    ],
+  },
+  {
+    name: 'rule.7.1.copy_into_reserved_is_einval',
+    needs: ['reserved'],
+    steps: [
+      newIoas(1),
+      newIoas(2),
+      ok('ioasMap', fixedMap(1, BUF, 0x1000n, 0x10000n)),
+      ok('addReserved', reserved(2, 0x4000n, 0x4fffn)),
+      fails('EINVAL', 'ioasCopy', copy({ flags: FIXED | RW, dst: 2, src: 1, length: 0x1000n, srcIova: 0x10000n, dstIova: 0x4800n })),
+      ok('ioasCopy', copy({ flags: FIXED | RW, dst: 2, src: 1, length: 0x1000n, srcIova: 0x10000n, dstIova: 0x5000n })),
     ],
   },
   {

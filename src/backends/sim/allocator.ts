@@ -72,7 +72,7 @@ export function allocIova(
   const lo = pageSize;
   const hi = U64_MAX - pageSize;
   const windows = state.allowed.length === 0 ? [{ start: lo, last: hi }] : mergeClipped(state.allowed, lo, hi);
-  const reserved = mergeClipped(state.reserved, 0n, U64_MAX);
+  const reserved = state.reserved.length === 0 ? state.reserved : mergeClipped(state.reserved, 0n, U64_MAX);
   const search = new HoleSearch(state.areas, reserved, length, alignment, pageOffset);
   for (const window of windows) {
     const first = fitInRange(window.start, window.last, length, alignment, pageOffset);
@@ -139,8 +139,8 @@ class HoleSearch {
   /** Checks the holes of the reserved list inside one hole of the area tree, lowest first. */
   private fitInAreaHole(start: bigint, last: bigint): bigint | null {
     if (last - start + 1n < this.need) return null;
-    const pieces = this.reserved.length === 0 ? [{ start, last }] : holesOf(this.reserved, start, last);
-    for (const piece of pieces) {
+    if (this.reserved.length === 0) return fitInRange(start, last, this.length, this.alignment, this.pageOffset);
+    for (const piece of holesOf(this.reserved, start, last)) {
       const x = fitInRange(piece.start, piece.last, this.length, this.alignment, this.pageOffset);
       if (x !== null) return x;
     }

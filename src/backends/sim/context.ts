@@ -132,7 +132,7 @@ export class Simulator implements SimContext {
       this.state.accountMode === 'mm' ? 'mm' : 'user',
     );
     if (typeof pages === 'number') return fail(pages);
-    const piece: PagesPiece = { pages, startByte: userVa - pages.uptr, length };
+    const piece: PagesPiece = { pages, startByte: userVa === pages.uptr ? 0n : userVa - pages.uptr, length };
     const fixed = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) !== 0;
     const result = ioas.iopt.mapPages([piece], length, fixed ? iova : null, flags & PROT_FLAGS);
     if ('errno' in result) return fail(result.errno);
@@ -252,15 +252,20 @@ export class Simulator implements SimContext {
   }
 
   /**
-   * IOMMU_TEST_OP_ADD_RESERVED (selftest.c:iommufd_test_add_reserved) with an inclusive range.
+   * IOMMU_TEST_OP_ADD_RESERVED (selftest.c:iommufd_test_add_reserved). The op takes
+   * {start, length}; like the kernel backend, the inclusive range becomes
+   * length = (last - start + 1) mod 2^64, so [0, U64_MAX] and last = start - 1 give a zero
+   * length (EINVAL) and any other last < start a wrapping range (EOVERFLOW).
    * Only a TEST kernel has it: otherwise ENOTTY, as IOMMU_TEST_CMD is unknown there.
    */
   testAddReserved(args: TestAddReservedArgs): UapiResult {
     if (this.state.closed) return fail(EBADF);
     if (!this.options.testKernel) return fail(ERRNO.ENOTTY);
     const start = toU64(args.start);
-    const last = toU64(args.last);
-    if (last < start) return fail(ERRNO.EINVAL);
+    const length = toU64(toU64(args.last) - start + 1n);
+    if (length === 0n) return fail(ERRNO.EINVAL);
+    const last = addNoWrap(start, length - 1n);
+    if (last === null) return fail(ERRNO.EOVERFLOW);
     const ioas = this.ioas(args.ioasId);
     if (ioas === null) return fail(ERRNO.ENOENT);
     const rc = ioas.iopt.reserve(start, last);

@@ -25,6 +25,8 @@ class TreapNode<T> implements Interval<T> {
   size = 1;
   minStart: bigint;
   maxLast: bigint;
+  /** Start of the subtree's last interval. */
+  maxStart: bigint;
   /** start and last as doubles (exact below 2^53), for allocation-free augmentation. */
   readonly startD: number;
   readonly lastD: number;
@@ -49,6 +51,7 @@ class TreapNode<T> implements Interval<T> {
     this.priority = priority;
     this.minStart = start;
     this.maxLast = last;
+    this.maxStart = start;
     this.startD = Number(start);
     this.lastD = Number(last);
     this.minStartD = this.startD;
@@ -94,12 +97,14 @@ function update<T>(node: TreapNode<T>): void {
   if (right !== null) {
     size += right.size;
     node.maxLast = right.maxLast;
+    node.maxStart = right.maxStart;
     node.maxLastD = right.maxLastD;
     if (right.maxGapD > gap) gap = right.maxGapD;
     const between = right.minStartD - node.lastD - 1;
     if (between > gap) gap = between;
   } else {
     node.maxLast = node.last;
+    node.maxStart = node.start;
     node.maxLastD = node.lastD;
   }
   node.size = size;
@@ -201,7 +206,7 @@ function searchGap<T>(
   if (inLeft !== null) return inLeft;
   if (node.left !== null) {
     // The left neighbour is the left subtree's maximum; it qualifies if it starts at/after from.
-    const qualifies = allAfter || maxNode(node.left).start >= query.from;
+    const qualifies = allAfter || node.left.maxStart >= query.from;
     if (qualifies && node.start - node.left.maxLast - 1n >= query.need) {
       return { previousLast: node.left.maxLast, nextStart: node.start };
     }
@@ -209,12 +214,6 @@ function searchGap<T>(
     return { previousLast: predLast as bigint, nextStart: node.start };
   }
   return searchGap(node.right, query, node.start, node.last, true);
-}
-
-function maxNode<T>(node: TreapNode<T>): TreapNode<T> {
-  let n = node;
-  while (n.right !== null) n = n.right;
-  return n;
 }
 
 export class IntervalTree<T> {

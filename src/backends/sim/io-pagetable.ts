@@ -37,8 +37,10 @@ export class IoPagetable {
   readonly areas = new IntervalTree<AreaData>();
   allowed: readonly IovaRange[] = [];
   reserved: IovaRange[] = [];
-  iovaAlignment = 1n;
   disableLargePages = false;
+  private alignment = 1n;
+  /** iova_alignment - 1, cached because every MAP, COPY and check uses it. */
+  private alignMask = 0n;
 
   private readonly config: AllocatorConfig;
 
@@ -46,9 +48,19 @@ export class IoPagetable {
     this.config = config;
   }
 
+  /** iopt->iova_alignment: 1 on a plain IOAS, PAGE_SIZE after HUGE_PAGES=0. */
+  get iovaAlignment(): bigint {
+    return this.alignment;
+  }
+
+  set iovaAlignment(value: bigint) {
+    this.alignment = value;
+    this.alignMask = value - 1n;
+  }
+
   /** iopt_check_iova: EINVAL misaligned, EOVERFLOW wrap, EINVAL reserved, EEXIST area. */
   checkIova(iova: bigint, length: bigint): Errno {
-    if ((iova & (this.iovaAlignment - 1n)) !== 0n) return ERRNO.EINVAL;
+    if ((iova & this.alignMask) !== 0n) return ERRNO.EINVAL;
     const last = addNoWrap(iova, length - 1n);
     if (last === null) return ERRNO.EOVERFLOW;
     if (this.reserved.length !== 0 && this.reserved.some((r) => intersects(r, iova, last))) return ERRNO.EINVAL;
@@ -61,7 +73,7 @@ export class IoPagetable {
    * fixed IOVA, or null for automatic placement. Returns the IOVA or an errno.
    */
   mapPages(pieces: readonly PagesPiece[], length: bigint, iova: bigint | null, prot: Prot): { iova: bigint } | { errno: Errno } {
-    if ((length & (this.iovaAlignment - 1n)) !== 0n || length === 0n) return { errno: ERRNO.EINVAL };
+    if ((length & this.alignMask) !== 0n || length === 0n) return { errno: ERRNO.EINVAL };
     let start: bigint;
     if (iova === null) {
       const first = pieces[0] as PagesPiece;
@@ -93,7 +105,7 @@ export class IoPagetable {
     const pageSize = this.config.pageSize;
     if ((prot & PROT_WRITE) !== 0 && !piece.pages.writable) return ERRNO.EPERM;
     const pageOffset = piece.startByte % pageSize;
-    if ((pageOffset & (this.iovaAlignment - 1n)) !== 0n) return ERRNO.EINVAL;
+    if ((pageOffset & this.alignMask) !== 0n) return ERRNO.EINVAL;
     if (addNoWrap(iova, piece.length - 1n) === null) return ERRNO.EOVERFLOW;
     const lastByte = addNoWrap(piece.startByte, piece.length - 1n);
     if (lastByte === null) return ERRNO.EOVERFLOW;

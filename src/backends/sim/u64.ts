@@ -7,7 +7,8 @@ export { U64_MAX };
 
 /** The value a u64 struct field would hold (wraps like a BigUint64Array store). */
 export function toU64(value: bigint): bigint {
-  return BigInt.asUintN(64, value);
+  // Fast path without allocation: almost every value is already a valid u64.
+  return value >= 0n && value <= U64_MAX ? value : BigInt.asUintN(64, value);
 }
 
 /** The value a u32 struct field would hold. */
