@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 // kernel image or QEMU is present). `npm test` runs both.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
         test: {

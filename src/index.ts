@@ -5,5 +5,10 @@ export type { Access, Backing, Copy, CopySource, Ioas, Layout, LayoutOptions, Ma
 export type { Diagnostic, Severity } from './diagnostics.js';
 export { openSimulator, decodeSimSnapshot, SIM_SNAPSHOT_FORMAT, SIM_SNAPSHOT_VERSION } from './backends/sim/index.js';
 export type { SimArea, SimContext, SimOptions, SimSnapshot, TestAddReservedArgs } from './backends/sim/index.js';
+export type { IovaRange } from './model/layout.js';
+export { parseLayoutText, type ParseResult } from './config/parse.js';
+export { loadLayoutFile, type LoadResult } from './config/load.js';
+export { formatLayout, formatLayoutText, type FormatResult } from './config/format.js';
+export { LAYOUT_CODES, type LayoutCode } from './config/codes.js';
 export { openKernel, KernelUnavailableError } from './backends/kernel/kernel.js';
 export type { KernelContext, KernelOptions, KernelUnavailableCode, RawResult } from './backends/kernel/kernel.js';

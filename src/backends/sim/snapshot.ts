@@ -1,7 +1,8 @@
 // The persisted simulator state: plain JSON data (bigints as "0x…" strings) in canonical order
-// (objects by id, areas by iova, pages by id), versioned. Saving and restoring is exact: the
-// object ids and the id allocator, every area with its pages object and the sharing COPY made,
-// allowed and reserved lists, HUGE_PAGES, the context's RLIMIT mode and the options.
+// (objects by id, areas by iova, pages by id, range lists ascending), versioned. Saving and
+// restoring is exact: the object ids and the id allocator, every area with its pages object and
+// the sharing COPY made, allowed and reserved lists, HUGE_PAGES, the context's RLIMIT mode and
+// the options.
 import { emptyState, newIoas, resolveOptions, type AccountMode, type ContextState, type ResolvedOptions } from './state.js';
 import { IdAllocator, MAX_OBJECT_ID, MIN_OBJECT_ID } from './id-allocator.js';
 import type { PagesAccountMode, SimPages } from './pages.js';
@@ -72,8 +73,8 @@ export function encodeState(state: ContextState): SimSnapshot {
       id,
       type: 'ioas',
       hugePages: !iopt.disableLargePages,
-      allowed: iopt.allowed.map(encodeRange),
-      reserved: iopt.reserved.map(encodeRange),
+      allowed: sortedRanges(iopt.allowed).map(encodeRange),
+      reserved: sortedRanges(iopt.reserved).map(encodeRange),
       areas,
     });
   }
@@ -92,6 +93,11 @@ export function encodeState(state: ContextState): SimSnapshot {
       .map((p) => ({ id: p.id, uptr: hex(p.uptr), npages: hex(p.npages), writable: p.writable, accountMode: p.accountMode })),
     objects,
   };
+}
+
+/** Range lists in ascending order: their order never affects behaviour, so it is not state. */
+function sortedRanges(ranges: readonly { start: bigint; last: bigint }[]): { start: bigint; last: bigint }[] {
+  return [...ranges].sort((a, b) => (a.start !== b.start ? (a.start < b.start ? -1 : 1) : a.last < b.last ? -1 : a.last > b.last ? 1 : 0));
 }
 
 function encodeRange(r: { start: bigint; last: bigint }): SimSnapshotRange {

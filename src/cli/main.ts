@@ -1,0 +1,53 @@
+// argv -> command -> exit code. The only place that builds the commander program; commands
+// write through the injected io and return their exit code; bin/ioasform.js sets
+// process.exitCode from what run() returns (nothing calls process.exit).
+
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import type { CommandContext, RegisterCommand } from './command.js';
+import { registerFmt } from './commands/fmt.js';
+import { registerValidate } from './commands/validate.js';
+import { processIo, type CliIo } from './io.js';
+
+/** One line per command. */
+const COMMANDS: readonly RegisterCommand[] = [
+  registerValidate,
+  registerFmt,
+];
+
+function packageVersion(): string {
+  // src/cli/main.ts and dist/cli/main.js both sit two levels below package.json.
+  const require = createRequire(import.meta.url);
+  return (require('../../package.json') as { version: string }).version;
+}
+
+export async function run(argv: string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode = 0;
+  const ctx: CommandContext = { io, setExitCode: (code) => void (exitCode = code) };
+  const program = new Command('ioasform')
+    .description('Infrastructure-as-code for Linux iommufd IO address spaces')
+    .version(packageVersion(), '-V, --version')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => write(text) });
+  for (const register of COMMANDS) register(program, ctx);
+  // Subcommands inherit exitOverride and output settings only when set before they are added.
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => write(text) });
+  }
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are exit code 0; every usage error (already printed) is 1.
+      return error.exitCode === 0 ? 0 : 1;
+    }
+    // A bug, not a user mistake: one line, no stack trace unless asked for.
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`ioasform: internal error: ${message}\n`);
+    if (process.env['IOASFORM_DEBUG'] && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    return 1;
+  }
+}

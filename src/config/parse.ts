@@ -1,0 +1,89 @@
+// Layout text -> { layout?, diagnostics }. Pure: no I/O (load.ts reads files).
+//
+// The pipeline: YAML (yaml v2 parseDocument, exact bigint integers, duplicate keys are errors)
+// -> JSON Schema shape check -> normalization -> semantic rules. Every stage reports into one
+// list, so one run shows every problem. A layout is returned only when there is no error.
+
+import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
+import { hasErrors, type Diagnostic } from '../diagnostics.js';
+import type { Layout } from '../model/layout.js';
+import { normalizeLayout } from './normalize.js';
+import { runRules } from './rules.js';
+import { validateShape } from './schema.js';
+import { sourceLocator, withSpan, type SourceLocator } from './source.js';
+
+export interface ParseResult {
+  /** Present only when there are no errors (warnings allowed). */
+  readonly layout?: Layout;
+  /** Every problem found, in source order. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Alias expansions allowed when building values (guards against "billion laughs"). */
+const MAX_ALIAS_COUNT = 100;
+
+export function parseLayoutText(text: string, file = '<input>'): ParseResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { intAsBigInt: true, uniqueKeys: true, lineCounter, prettyErrors: false });
+  const locator = sourceLocator(doc, lineCounter, file);
+  const diagnostics: Diagnostic[] = [
+    ...doc.errors.map((error) => yamlDiagnostic(error, locator, 'error')),
+    ...doc.warnings.map((warning) => yamlDiagnostic(warning, locator, 'warning')),
+  ];
+  // Duplicate keys leave a usable document (the rest can still be checked); anything else
+  // means the tree is not what the author meant, and checking it would only add noise.
+  if (doc.errors.some((error) => error.code !== 'DUPLICATE_KEY')) return { diagnostics: sortDiagnostics(diagnostics) };
+
+  const written = toValue(doc, locator, diagnostics);
+  if (written === undefined) return { diagnostics: sortDiagnostics(diagnostics) };
+
+  diagnostics.push(...validateShape(written, locator));
+  const normalized = normalizeLayout(written, locator);
+  diagnostics.push(...normalized.diagnostics, ...runRules(normalized, locator));
+
+  const sorted = sortDiagnostics(diagnostics);
+  return hasErrors(sorted) ? { diagnostics: sorted } : { layout: normalized.layout, diagnostics: sorted };
+}
+
+function toValue(doc: Document, locator: SourceLocator, diagnostics: Diagnostic[]): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (error) {
+    // yaml throws a ReferenceError for excessive aliasing; nothing else is expected here.
+    diagnostics.push(
+      withSpan(locator, null, {
+        code: 'yaml-aliases',
+        message: `the document expands aliases too often (${error instanceof Error ? error.message : String(error)})`,
+        path: [],
+        hint: `at most ${MAX_ALIAS_COUNT} alias expansions are allowed; write the values out`,
+      }),
+    );
+    return undefined;
+  }
+}
+
+export function yamlDiagnostic(error: YAMLError, locator: SourceLocator, severity: 'error' | 'warning'): Diagnostic {
+  const duplicate = error.code === 'DUPLICATE_KEY';
+  // yaml messages end with a position excerpt when prettyErrors is on; it is off, so the first
+  // line is the whole message.
+  const message = error.message.split('\n')[0] ?? error.message;
+  return withSpan(locator, [error.pos[0], error.pos[1]], {
+    severity,
+    code: duplicate ? 'duplicate-key' : 'yaml-syntax',
+    message: duplicate ? `${message}: a name or key may be defined only once` : message,
+    path: [],
+  });
+}
+
+/** Diagnostics in source order, without exact repeats (yaml can report one error many times). */
+export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return [...diagnostics]
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.code.localeCompare(b.code))
+    .filter((d) => {
+      const key = `${d.line}:${d.column}:${d.code}:${d.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+}
