@@ -18,3 +18,5 @@ export type { StateBody, RecordedIoas, RecordedEntry, RecordedMemory } from './m
 export { runStep } from './apply/runner.js';
 export { applySteps, undoExecuted } from './apply/apply.js';
 export { withFault } from './backends/faulty.js';
+export { openKernel, KernelUnavailableError } from './backends/kernel/kernel.js';
+export type { KernelContext, KernelOptions, KernelUnavailableCode, RawResult } from './backends/kernel/kernel.js';

@@ -1,0 +1,109 @@
+// One test per uapi struct layout: each encoder's bytes are compared with a buffer built
+// independently from the spec §2 offsets, and each decoder reads values planted at those offsets.
+import { describe, expect, it } from 'vitest';
+import {
+  ALLOWED_IOVAS_OFFSET,
+  STRUCT_SIZE,
+  decodeIoasAllocOut,
+  decodeIoasCopyOut,
+  decodeIoasIovaRangesOut,
+  decodeIoasMapOut,
+  decodeIoasUnmapOut,
+  decodeIovaRangeArray,
+  decodeOptionOut,
+  encodeDestroy,
+  encodeIoasAlloc,
+  encodeIoasAllowIovas,
+  encodeIoasCopy,
+  encodeIoasIovaRanges,
+  encodeIoasMap,
+  encodeIoasUnmap,
+  encodeIovaRangeArray,
+  encodeOption,
+  encodeTestAddReserved,
+} from '../../../src/backends/kernel/structs.js';
+
+/** Builds the expected bytes from [offset, width, value] triples, little-endian. */
+function layout(size: number, fields: [offset: number, width: 2 | 4 | 8, value: bigint][]): Uint8Array {
+  const out = new Uint8Array(size);
+  for (const [offset, width, value] of fields) {
+    for (let i = 0; i < width; i++) out[offset + i] = Number((value >> BigInt(8 * i)) & 0xffn);
+  }
+  return out;
+}
+
+const A64 = 0x1122334455667788n;
+const B64 = 0x99aabbccddeeff01n;
+const C64 = 0x0123456789abcdefn;
+
+describe('uapi struct layouts (spec §2, little-endian)', () => {
+  it('iommu_destroy: 8 bytes, size@0 id@4', () => {
+    expect(STRUCT_SIZE.destroy).toBe(8);
+    expect(encodeDestroy({ id: 0x01020304 })).toEqual(layout(8, [[0, 4, 8n], [4, 4, 0x01020304n]]));
+  });
+
+  it('iommu_ioas_alloc: 12 bytes, size@0 flags@4 out_ioas_id@8', () => {
+    expect(encodeIoasAlloc({ flags: 0xa5 })).toEqual(layout(12, [[0, 4, 12n], [4, 4, 0xa5n]]));
+    expect(decodeIoasAllocOut(layout(12, [[8, 4, 0x7fffffffn]]))).toEqual({ outIoasId: 0x7fffffff });
+  });
+
+  it('iommu_iova_range: 16 bytes each, start@0 last@8, arrays contiguous', () => {
+    const ranges = [{ start: A64, last: B64 }, { start: 0n, last: (1n << 64n) - 1n }];
+    const expected = layout(32, [[0, 8, A64], [8, 8, B64], [16, 8, 0n], [24, 8, (1n << 64n) - 1n]]);
+    expect(encodeIovaRangeArray(ranges)).toEqual(expected);
+    expect(decodeIovaRangeArray(expected, 2)).toEqual(ranges);
+    expect(decodeIovaRangeArray(expected, 1)).toEqual(ranges.slice(0, 1));
+  });
+
+  it('iommu_ioas_iova_ranges: 32 bytes, size@0 ioas_id@4 num_iovas@8 __reserved@12 allowed_iovas@16 out_iova_alignment@24', () => {
+    expect(ALLOWED_IOVAS_OFFSET).toBe(16);
+    expect(encodeIoasIovaRanges({ ioasId: 7, numIovas: 0xdeadbeef })).toEqual(layout(32, [[0, 4, 32n], [4, 4, 7n], [8, 4, 0xdeadbeefn]]));
+    const out = layout(32, [[8, 4, 3n], [16, 8, A64], [24, 8, 0x1000n]]);
+    expect(decodeIoasIovaRangesOut(out)).toEqual({ numIovas: 3, outIovaAlignment: 0x1000n });
+  });
+
+  it('iommu_ioas_allow_iovas: 24 bytes, size@0 ioas_id@4 num_iovas@8 __reserved@12 allowed_iovas@16', () => {
+    expect(STRUCT_SIZE.ioasAllowIovas).toBe(24);
+    expect(encodeIoasAllowIovas({ ioasId: 0x10203, numIovas: 5 })).toEqual(layout(24, [[0, 4, 24n], [4, 4, 0x10203n], [8, 4, 5n]]));
+  });
+
+  it('iommu_ioas_map: 40 bytes, size@0 flags@4 ioas_id@8 __reserved@12 user_va@16 length@24 iova@32', () => {
+    const bytes = encodeIoasMap({ flags: 7, ioasId: 3, userVa: A64, length: B64, iova: C64 });
+    expect(bytes).toEqual(layout(40, [[0, 4, 40n], [4, 4, 7n], [8, 4, 3n], [16, 8, A64], [24, 8, B64], [32, 8, C64]]));
+    expect(decodeIoasMapOut(layout(40, [[32, 8, C64]]))).toEqual({ iova: C64 });
+  });
+
+  it('iommu_ioas_copy: 40 bytes, size@0 flags@4 dst_ioas_id@8 src_ioas_id@12 length@16 dst_iova@24 src_iova@32 (no __reserved)', () => {
+    const bytes = encodeIoasCopy({ flags: 6, dstIoasId: 2, srcIoasId: 9, length: A64, dstIova: B64, srcIova: C64 });
+    expect(bytes).toEqual(layout(40, [[0, 4, 40n], [4, 4, 6n], [8, 4, 2n], [12, 4, 9n], [16, 8, A64], [24, 8, B64], [32, 8, C64]]));
+    expect(decodeIoasCopyOut(layout(40, [[24, 8, B64], [32, 8, C64]]))).toEqual({ dstIova: B64 });
+  });
+
+  it('iommu_ioas_unmap: 24 bytes, size@0 ioas_id@4 iova@8 length@16 (no __reserved)', () => {
+    expect(encodeIoasUnmap({ ioasId: 4, iova: A64, length: B64 })).toEqual(layout(24, [[0, 4, 24n], [4, 4, 4n], [8, 8, A64], [16, 8, B64]]));
+    expect(decodeIoasUnmapOut(layout(24, [[8, 8, A64], [16, 8, 0x3000n]]))).toEqual({ length: 0x3000n });
+  });
+
+  it('iommu_option: 24 bytes, size@0 option_id@4 op@8 (u16) __reserved@10 (u16) object_id@12 val64@16', () => {
+    const bytes = encodeOption({ optionId: 1, op: 0xbeef, objectId: 0x0a0b0c0d, val64: A64 });
+    expect(bytes).toEqual(layout(24, [[0, 4, 24n], [4, 4, 1n], [8, 2, 0xbeefn], [12, 4, 0x0a0b0c0dn], [16, 8, A64]]));
+    expect(decodeOptionOut(layout(24, [[16, 8, B64]]))).toEqual({ val64: B64 });
+  });
+
+  it('iommu_test_cmd ADD_RESERVED: 72 bytes, size@0 op@4 id@8 __reserved@12 start@16 length@24', () => {
+    expect(STRUCT_SIZE.testCmd).toBe(72);
+    expect(encodeTestAddReserved({ ioasId: 3, start: A64, length: B64 })).toEqual(
+      layout(72, [[0, 4, 72n], [4, 4, 1n], [8, 4, 3n], [16, 8, A64], [24, 8, B64]]),
+    );
+  });
+
+  it('decoders read a view that starts inside a larger buffer', () => {
+    const backing = new Uint8Array(64);
+    backing.set(layout(40, [[32, 8, C64]]), 8);
+    expect(decodeIoasMapOut(backing.subarray(8, 48))).toEqual({ iova: C64 });
+  });
+
+  it('decoders refuse a buffer shorter than the struct', () => {
+    expect(() => decodeIoasMapOut(new Uint8Array(39))).toThrow(RangeError);
+  });
+});
