@@ -5,6 +5,8 @@ export const LAYOUT_CODES = {
   // --- reading the file and the YAML text ---
   /** The file does not exist or cannot be read. */
   'unreadable-file': 'the layout file cannot be read',
+  /** The file is larger than MAX_LAYOUT_BYTES: refused before parsing, as a resource-exhaustion guard. */
+  'file-too-large': 'the layout file is too large to be a layout',
   /** The text is not well-formed YAML (bad indentation, unclosed quote, tab indentation, ...). */
   'yaml-syntax': 'the text is not well-formed YAML',
   /** The same key appears twice in one mapping (so a name would be defined twice). */

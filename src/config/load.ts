@@ -1,7 +1,7 @@
 // The only file of src/config that touches the file system: read a layout file and parse it.
 // A file that cannot be read is a diagnostic like any other, never an exception.
 
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Diagnostic } from '../diagnostics.js';
 import { parseLayoutText, type ParseResult } from './parse.js';
 
@@ -10,13 +10,40 @@ export interface LoadResult extends ParseResult {
   readonly text?: string;
 }
 
+/**
+ * The largest layout file read. Real layouts are a few KiB; parsing YAML costs far more memory
+ * than the text (a 50 MB file exhausted a 1 GiB heap after two minutes), so a huge file is refused
+ * up front with a diagnostic instead of crashing the process.
+ */
+export const MAX_LAYOUT_BYTES = 4 * 1024 * 1024;
+
 export async function readLayoutText(path: string): Promise<{ text: string } | { diagnostic: Diagnostic }> {
   try {
-    return { text: await readFile(path, 'utf8') };
+    // Size from the open handle, so a file that grows between the check and the read cannot slip by.
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size > MAX_LAYOUT_BYTES) return { diagnostic: tooLarge(path, size) };
+      const text = await handle.readFile('utf8');
+      if (Buffer.byteLength(text) > MAX_LAYOUT_BYTES) return { diagnostic: tooLarge(path, Buffer.byteLength(text)) };
+      return { text };
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     return { diagnostic: { severity: 'error', code: 'unreadable-file', message: `cannot read ${path}: ${reason}`, file: path } };
   }
+}
+
+function tooLarge(path: string, size: number): Diagnostic {
+  return {
+    severity: 'error',
+    code: 'file-too-large',
+    message: `${path} is ${size} bytes; a layout file may be at most ${MAX_LAYOUT_BYTES} bytes (4 MiB)`,
+    file: path,
+    hint: 'is this the right file? a layout describes a few IOASes and mappings',
+  };
 }
 
 export async function loadLayoutFile(path: string): Promise<LoadResult> {

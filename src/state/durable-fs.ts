@@ -8,6 +8,7 @@
 
 import { link, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { crashPoint } from './crash-point.js';
 import { tempPathFor } from './paths.js';
 
 export function errnoCode(e: unknown): string | undefined {
@@ -44,8 +45,10 @@ export async function writeFileAtomic(target: string, content: string, mode = 0o
   let renamed = false;
   try {
     await writeAndSync(temp, 'wx', content, mode);
+    crashPoint('state-temp-written');
     await rename(temp, target);
     renamed = true;
+    crashPoint('state-renamed');
     await fsyncDirectory(dirname(target));
   } finally {
     if (!renamed) await unlink(temp).catch(() => undefined);

@@ -22,6 +22,7 @@ import { canonicalJson, parseJson } from './canonical-json.js';
 import { CHECKSUM_PATTERN, sha256Checksum } from './checksum.js';
 import { createFileExclusive, describeError, errnoCode, fsyncDirectory } from './durable-fs.js';
 import { journalPathFor } from './paths.js';
+import { crashPoint } from './crash-point.js';
 
 export const JOURNAL_FORMAT_VERSION = 1;
 
@@ -271,6 +272,7 @@ export async function appendRecord(journal: JournalHandle, record: unknown): Pro
     return { ok: false, error: { code: 'JOURNAL_WRITE_FAILED', path, message: `cannot append to the apply journal: ${describeError(e)}` } };
   }
   file.nextSeq = seq + 1;
+  crashPoint('journal-appended');
   return { ok: true, seq };
 }
 
