@@ -201,11 +201,10 @@ describe('stale and tampered saved plans: refused, state unchanged', () => {
     figures.savedPlans += 1;
   }, 120_000);
 
-  // FINDING F3 (open): a saved plan carries the desired layout and the steps separately, with no
-  // checksum and no cross-check. Editing only the desired layout (here a fixed IOVA) is applied
-  // without complaint: the steps run as planned and the state records a layout the steps did not
-  // build. This `it.fails` flips once apply re-derives the steps (or checks a plan checksum).
-  it.fails('KNOWN BUG F3: a saved plan whose desired layout was edited is refused', async () => {
+  // FINDING F3 (fixed): a saved plan carries the desired layout and the steps separately. Editing
+  // only the desired layout (here a fixed IOVA) used to be applied without complaint; apply now
+  // re-derives the plan from the file's layout and refuses any difference.
+  it('F3: a saved plan whose desired layout was edited is refused', async () => {
     const planPath = join(dir, 'edited.plan.json');
     const other = join(dir, 'other.yaml');
     writeFileSync(statePath, stateBytes);
@@ -215,7 +214,10 @@ describe('stale and tampered saved plans: refused, state unchanged', () => {
     expect(edited).not.toBe(saved);
     writeFileSync(planPath, edited);
     const r = await cli(['apply', planPath]);
+    const after = readFileSync(statePath, 'utf8');
     writeFileSync(statePath, stateBytes);
     expect(r.code).toBe(1);
+    expect(r.err).toContain('was edited');
+    expect(after).toBe(stateBytes);
   });
 });

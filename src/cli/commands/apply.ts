@@ -8,7 +8,7 @@ import type { ApplyReport } from '../../apply/apply.js';
 import type { Session, WorkResult } from '../../apply/session.js';
 import { hostFacts, runSteps, withSession } from '../../apply/session.js';
 import { basisOf } from '../../apply/store.js';
-import { decodePlan } from '../../plan/encode.js';
+import { decodePlan, encodePlan } from '../../plan/encode.js';
 import { planFileProblem } from '../plan-file-schema.js';
 import type { Plan } from '../../plan/plan.js';
 import { planHasChanges, staleReason } from '../../plan/plan.js';
@@ -122,6 +122,13 @@ export async function applyCommand(file: string, options: ApplyOptions, globals:
         if (saved) {
           const stale = staleReason(saved.plan, basisOf(s.state), hostFacts(s.options.backend, s.state.body));
           if (stale) return { ok: false, error: { code: 'PLAN_STALE', message: `saved plan is stale: ${stale}. Run \`ioasform plan\` again.` } };
+          // The file carries both the desired layout and the calls. Re-deriving the plan from its
+          // layout against the same state must give the very same document; otherwise the file
+          // was edited and the state would record a layout the calls did not build.
+          const again = await planFor(s, saved.plan.desired, saved.plan.layoutFile);
+          if (!again.ok || encodePlan(again.plan) !== encodePlan(saved.plan)) {
+            return { ok: false, error: { code: 'PLAN_TAMPERED', message: `saved plan ${file} does not match what its own layout plans against the current state: the file was edited after \`ioasform plan -out\`. Run \`ioasform plan\` again.` } };
+          }
           return { ok: true, value: saved.plan };
         }
         const made = await planFor(s, layout!, file);
