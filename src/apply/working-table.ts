@@ -11,6 +11,23 @@ const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.n
 export const byIova = (a: Area, b: Area): number => (a.iova < b.iova ? -1 : a.iova > b.iova ? 1 : 0);
 
 /**
+ * A copy of the name-sorted `list` with `row` at its place: inserted (`insert` 1) or replacing
+ * the row of the same name (`insert` 0).
+ */
+function spliced<T extends { name: string }>(list: readonly T[], row: T, insert: 0 | 1): T[] {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.name < row.name) lo = mid + 1;
+    else hi = mid;
+  }
+  const next = list.slice();
+  next.splice(lo, 1 - insert, row);
+  return next;
+}
+
+/**
  * A list keyed by name that materializes like the old immutable updates: in the order it came in
  * (deletions keep the order) until the first insertion, which sorted the whole list by name; from
  * then on it stays sorted by name. Map iteration order is insertion order, so "as it came in" is
@@ -38,18 +55,21 @@ class NamedList<T extends { name: string }> {
   /** Replaces a row in place (same name, same position). */
   replace(row: T): void {
     this.rows.set(row.name, row);
-    this.cache = null;
+    this.cache = this.sorted && this.cache ? spliced(this.cache, row, 0) : null;
   }
 
   insert(row: T): void {
+    const existed = this.rows.has(row.name);
     this.rows.set(row.name, row);
+    // A sorted list already materialized takes the row at its place (O(length) copy, no sort),
+    // so asking for the list after every call stays linear in the list, not n log n.
+    this.cache = this.sorted && this.cache ? spliced(this.cache, row, existed ? 0 : 1) : null;
     this.sorted = true;
-    this.cache = null;
   }
 
   delete(name: string): void {
     this.rows.delete(name);
-    this.cache = null;
+    this.cache = this.cache ? this.cache.filter((row) => row.name !== name) : null;
   }
 
   values(): IterableIterator<T> {
