@@ -15,6 +15,7 @@ export { diff, type Change, type Action } from './plan/diff.js';
 export { encodePlan, decodePlan } from './plan/encode.js';
 export { inverse, type Step, type StepOutput, type Area } from './model/step.js';
 export type { StateBody, RecordedIoas, RecordedEntry, RecordedMemory } from './model/recorded.js';
-export { runStep } from './apply/runner.js';
+export { runStep, runTableStep } from './apply/runner.js';
+export { WorkingTable } from './apply/working-table.js';
 export { applySteps, undoExecuted } from './apply/apply.js';
 export { withFault } from './backends/faulty.js';
