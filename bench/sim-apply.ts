@@ -1,8 +1,8 @@
 // Runs the steps of a plan made against EMPTY state straight on a simulator's uapi and builds
-// the recorded state body in one pass, with hash maps for every lookup. It exists because the
-// applier's runner (src/apply/runner.ts) rebuilds an immutable body per step (a filter + sort of
-// the IOAS's entries), which is O(n^2) for one big apply; this measures what the simulator
-// itself costs. A unit test checks that it produces the same body as the runner at 1k mappings.
+// the recorded state body in one pass, with hash maps for every lookup. It was written when the
+// applier's runner (src/apply/runner.ts) rebuilt an immutable body per step (O(n^2)); the runner
+// now keeps an indexed working table too, and this stays as the "simulator plus minimal
+// bookkeeping" figure. A unit test checks that it produces the same body as the runner at 1k.
 
 import { SIM_MEMORY_SLOT, simRegionVa } from '../src/apply/holder.js';
 import { accessFlags } from '../src/apply/runner.js';

@@ -9,7 +9,8 @@ import { callName, inverse } from '../model/step.js';
 import { errnoMeaning } from './errno-meaning.js';
 import type { JournalRecord } from './journal-records.js';
 import type { RunnerEnv, StepFailure } from './runner.js';
-import { runStep } from './runner.js';
+import { runTableStep } from './runner.js';
+import { WorkingTable } from './working-table.js';
 
 /** Where the applier writes: the journal (fsync'ed append) and the state (atomic replace). */
 export interface ApplySink {
@@ -80,25 +81,30 @@ function describeFailure(step: Step, f: StepFailure): FailureReport {
   return { step, call: f.call, code: f.code, errno: f.errno, meaning: f.message ?? errnoMeaning(step.op, f.code), ...(f.message ? { message: f.message } : {}) };
 }
 
-/** One journaled call: intent, run, outcome, commit. Returns the new body or the failure. */
+/**
+ * One journaled call: intent, run, outcome, commit. Returns the committed body or the failure.
+ * The run's state lives in `table` (updated in place); the body committed after each call is
+ * produced from it, sharing every IOAS record the call did not change.
+ */
 async function journaledCall(
   env: RunnerEnv,
   sink: ApplySink,
   options: ApplyOptions,
-  body: StateBody,
+  table: WorkingTable,
   seq: number,
   intent: JournalRecord,
 ): Promise<{ ok: true; body: StateBody; output: StepOutput } | { ok: false; failure: StepFailure }> {
   if (intent.type !== 'intent') throw new Error('journaledCall needs an intent record');
   if (options.stepDelayMs) await sleep(options.stepDelayMs);
   await sink.journal(intent);
-  const run = await runStep(env, body, intent.step);
+  const run = await runTableStep(env, table, intent.step);
   if (!run.ok) {
     await sink.journal({ type: 'failed', seq, errno: run.errno, code: run.code });
     return { ok: false, failure: run };
   }
   await sink.journal({ type: 'done', seq, output: run.output });
-  const next = options.snapshot({ ...run.body, journalSeq: seq });
+  const next = options.snapshot({ ...table.body(), journalSeq: seq });
+  table.adoptHeader(next);
   await sink.commit(next);
   return { ok: true, body: next, output: run.output };
 }
@@ -106,6 +112,7 @@ async function journaledCall(
 /** Undoes `executed` (in execution order) in reverse; stops at the first undo that fails. */
 export async function undoExecuted(env: RunnerEnv, sink: ApplySink, options: ApplyOptions, start: StateBody, executed: readonly Executed[], firstSeq: number): Promise<UndoResult> {
   let body = start;
+  const table = WorkingTable.from(start);
   let seq = firstSeq;
   const undos: UndoReport[] = [];
   const pending = [...executed].reverse();
@@ -116,7 +123,7 @@ export async function undoExecuted(env: RunnerEnv, sink: ApplySink, options: App
       const step = parts[part]!;
       seq += 1;
       options.onEvent?.({ kind: 'step', phase: 'undo', index: k, total: pending.length, step });
-      const r = await journaledCall(env, sink, options, body, seq, { type: 'intent', seq, phase: 'undo', undoes: done.seq, part, step });
+      const r = await journaledCall(env, sink, options, table, seq, { type: 'intent', seq, phase: 'undo', undoes: done.seq, part, step });
       options.onEvent?.({ kind: 'step-done', phase: 'undo', step, ok: r.ok, code: r.ok ? 'OK' : r.failure.code });
       if (!r.ok) {
         undos.push({ step, call: callName(step), ok: false, code: r.failure.code, meaning: r.failure.message ?? errnoMeaning(step.op, r.failure.code) });
@@ -133,6 +140,7 @@ export async function undoExecuted(env: RunnerEnv, sink: ApplySink, options: App
 /** Runs `steps` on the backend, rolling back on the first failure. */
 export async function applySteps(env: RunnerEnv, sink: ApplySink, options: ApplyOptions, start: StateBody, steps: readonly Step[], operation: 'apply' | 'destroy'): Promise<ApplyReport> {
   let body = start;
+  const table = WorkingTable.from(start);
   let seq = start.journalSeq;
   await sink.journal({ type: 'begin', operation, firstSeq: seq + 1, steps: steps.length, at: new Date().toISOString() });
   const executed: Executed[] = [];
@@ -145,7 +153,7 @@ export async function applySteps(env: RunnerEnv, sink: ApplySink, options: Apply
     }
     seq += 1;
     options.onEvent?.({ kind: 'step', phase: 'forward', index: i, total: steps.length, step });
-    const r = await journaledCall(env, sink, options, body, seq, { type: 'intent', seq, phase: 'forward', index: i, step });
+    const r = await journaledCall(env, sink, options, table, seq, { type: 'intent', seq, phase: 'forward', index: i, step });
     options.onEvent?.({ kind: 'step-done', phase: 'forward', step, ok: r.ok, code: r.ok ? 'OK' : r.failure.code });
     if (!r.ok) {
       failure = describeFailure(step, r.failure);

@@ -6,8 +6,9 @@ import type { Step } from '../model/step.js';
 import type { Change } from '../plan/diff.js';
 import type { Plan } from '../plan/plan.js';
 import { errnoMeaning } from './errno-meaning.js';
-import { runStep } from './runner.js';
+import { runTableStep } from './runner.js';
 import { openTarget } from './target.js';
+import { WorkingTable } from './working-table.js';
 
 export interface PredictedFailure {
   readonly index: number;
@@ -28,17 +29,16 @@ export async function predict(plan: Plan, body: StateBody): Promise<PredictResul
   const opened = openTarget('sim', body.sim ? body : { ...body, sim: null });
   if (!opened.ok) return { ok: false, failure: null, message: opened.message };
   const { target } = opened;
-  let current = body;
+  const table = WorkingTable.from(body);
   const steps: Step[] = [];
   const predicted = new Map<string, bigint>();
   try {
     for (let i = 0; i < plan.steps.length; i++) {
       const step = plan.steps[i]!;
-      const run = await runStep(target.env, current, step);
+      const run = await runTableStep(target.env, table, step);
       if (!run.ok) {
         return { ok: false, failure: { index: i, step, call: run.call, code: run.code, meaning: run.message ?? errnoMeaning(step.op, run.code) } };
       }
-      current = run.body;
       if ((step.op === 'map' || step.op === 'copy') && run.output.op === step.op && step.iova === null) {
         const iova = run.output.areas[0]?.iova;
         if (iova !== undefined) {

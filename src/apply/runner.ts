@@ -3,7 +3,7 @@
 // body. Forward steps, undo steps and IOVA prediction all go through here.
 
 import type { Access, RlimitMode } from '../model/layout.js';
-import type { RecordedEntry, RecordedIoas, RecordedMemory, StateBody } from '../model/recorded.js';
+import type { RecordedEntry, RecordedMemory, StateBody } from '../model/recorded.js';
 import type { Area, Step, StepOutput } from '../model/step.js';
 import { callName } from '../model/step.js';
 import type { UapiContext, UapiResult } from '../model/uapi.js';
@@ -17,6 +17,8 @@ import {
   isOk,
 } from '../model/uapi.js';
 import type { MemoryHolder } from './holder.js';
+import type { IoasRow } from './working-table.js';
+import { byIova, WorkingTable } from './working-table.js';
 
 /** The call failed: the errno the backend answered, or a mismatch between table and backend. */
 export interface StepFailure {
@@ -29,6 +31,9 @@ export interface StepFailure {
 }
 
 export type StepRun = { readonly ok: true; readonly output: StepOutput; readonly body: StateBody } | StepFailure;
+
+/** What `runTableStep` returns: the table itself holds the new state. */
+export type TableStepRun = { readonly ok: true; readonly output: StepOutput } | StepFailure;
 
 export interface RunnerEnv {
   readonly ctx: UapiContext;
@@ -49,29 +54,21 @@ function failed(step: Step, r: UapiResult): StepFailure {
   return { ok: false, call: callName(step), errno: r.errno, code: r.code };
 }
 
-const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-
-function withIoas(body: StateBody, name: string, update: (i: RecordedIoas) => RecordedIoas | null): StateBody {
-  const ioas = body.ioas.flatMap((i) => {
-    if (i.name !== name) return [i];
-    const next = update(i);
-    return next ? [next] : [];
-  });
-  return { ...body, ioas };
-}
-
-function withEntryAreas(ioas: RecordedIoas, entry: string, spec: RecordedEntry['spec'], add: readonly Area[]): RecordedIoas {
-  const old = ioas.entries.find((e) => e.name === entry);
-  const areas = [...(old?.areas ?? []), ...add].sort((a, b) => (a.iova < b.iova ? -1 : a.iova > b.iova ? 1 : 0));
-  const entries = [...ioas.entries.filter((e) => e.name !== entry), { name: entry, spec, areas }].sort(byName);
-  return { ...ioas, entries };
-}
-
-/** The pieces of the source IOAS's areas that cover [srcIova, srcIova+length-1], in order. */
-function sourcePieces(source: RecordedIoas, srcIova: bigint, length: bigint): { length: bigint; userVa: bigint; memory: string; offset: bigint }[] {
+/**
+ * The pieces of the source IOAS's areas that cover [srcIova, srcIova+length-1], in order. When
+ * the copied entry's own areas cover the range back to back, no other area can overlap it (an
+ * IOVA is mapped at most once in an IOAS, and the table only learns areas the kernel accepted),
+ * so they are the answer without scanning the whole IOAS; otherwise every area is looked at.
+ */
+function sourcePieces(source: IoasRow, hint: RecordedEntry | undefined, srcIova: bigint, length: bigint): { length: bigint; userVa: bigint; memory: string; offset: bigint }[] {
   const last = srcIova + length - 1n;
-  const areas = source.entries.flatMap((e) => e.areas).filter((a) => a.iova <= last && srcIova <= a.iova + a.length - 1n);
-  areas.sort((a, b) => (a.iova < b.iova ? -1 : a.iova > b.iova ? 1 : 0));
+  const overlaps = (a: Area): boolean => a.iova <= last && srcIova <= a.iova + a.length - 1n;
+  let areas = hint ? hint.areas.filter(overlaps) : [];
+  if (!coversBackToBack(areas, srcIova, last)) {
+    areas = [];
+    for (const e of source.entries.values()) for (const a of e.areas) if (overlaps(a)) areas.push(a);
+    areas.sort(byIova);
+  }
   return areas.map((a) => {
     const start = a.iova > srcIova ? a.iova : srcIova;
     const areaLast = a.iova + a.length - 1n;
@@ -81,60 +78,88 @@ function sourcePieces(source: RecordedIoas, srcIova: bigint, length: bigint): { 
   });
 }
 
-/** Executes one step. Never throws for backend errors: they come back as a StepFailure. */
+/** True when `areas` (ascending IOVA) tile [first, last] with no gap. */
+function coversBackToBack(areas: readonly Area[], first: bigint, last: bigint): boolean {
+  let next = first;
+  for (const a of areas) {
+    if (a.iova > next) return false;
+    next = a.iova + a.length;
+  }
+  return areas.length > 0 && next > last;
+}
+
+/**
+ * Executes one step on a fresh table built from `body` and returns the new body. O(state) per
+ * call: a convenience for single steps; runs of many steps use `runTableStep` on one table.
+ */
 export async function runStep(env: RunnerEnv, body: StateBody, step: Step): Promise<StepRun> {
+  const table = WorkingTable.from(body);
+  const run = await runTableStep(env, table, step);
+  return run.ok ? { ok: true, output: run.output, body: table.body() } : run;
+}
+
+/**
+ * Executes one step against the working table, updating it in place on success only (a failure
+ * leaves the table as it was). Never throws for backend errors: they come back as a StepFailure.
+ */
+export async function runTableStep(env: RunnerEnv, table: WorkingTable, step: Step): Promise<TableStepRun> {
   const { ctx } = env;
-  const findIoas = (name: string): RecordedIoas | undefined => body.ioas.find((i) => i.name === name);
   switch (step.op) {
     case 'create-memory': {
-      if (body.memory.some((m) => m.name === step.memory.name)) return mismatch(step, `memory.${step.memory.name} already exists`);
-      const created = await env.holder.create(step.memory, body.memory);
+      if (table.memory.has(step.memory.name)) return mismatch(step, `memory.${step.memory.name} already exists`);
+      const created = await env.holder.create(step.memory, table.memory.list());
       if (!created.ok) return { ok: false, call: callName(step), errno: created.errno, code: created.code };
       const region: RecordedMemory = { ...step.memory, userVa: created.userVa };
-      return { ok: true, output: { op: 'create-memory', userVa: created.userVa }, body: { ...body, memory: [...body.memory, region].sort(byName) } };
+      table.memory.insert(region);
+      return { ok: true, output: { op: 'create-memory', userVa: created.userVa } };
     }
     case 'release-memory': {
-      if (!body.memory.some((m) => m.name === step.memory.name)) return mismatch(step, `memory.${step.memory.name} does not exist`);
+      if (!table.memory.has(step.memory.name)) return mismatch(step, `memory.${step.memory.name} does not exist`);
       const released = await env.holder.release(step.memory, step.userVa);
       if (!released.ok) return { ok: false, call: callName(step), errno: released.errno, code: released.code };
-      return { ok: true, output: { op: 'release-memory' }, body: { ...body, memory: body.memory.filter((m) => m.name !== step.memory.name) } };
+      table.memory.delete(step.memory.name);
+      return { ok: true, output: { op: 'release-memory' } };
     }
     case 'set-rlimit-mode': {
       const r = await ctx.option({ optionId: IOMMU_OPTION_RLIMIT_MODE, op: IOMMU_OPTION_OP_SET, objectId: 0, val64: RLIMIT_VALUE[step.mode] });
       if (!isOk(r)) return failed(step, r);
-      return { ok: true, output: { op: 'set-rlimit-mode' }, body: { ...body, options: { ...body.options, rlimitMode: step.mode } } };
+      table.setOptions({ ...table.options, rlimitMode: step.mode });
+      return { ok: true, output: { op: 'set-rlimit-mode' } };
     }
     case 'alloc-ioas': {
-      if (findIoas(step.ioas)) return mismatch(step, `ioas.${step.ioas} already exists`);
+      if (table.ioas(step.ioas)) return mismatch(step, `ioas.${step.ioas} already exists`);
       const r = await ctx.ioasAlloc({ flags: 0 });
       if (!isOk(r)) return failed(step, r);
-      const created: RecordedIoas = { name: step.ioas, id: r.outIoasId, allowedIovas: [], hugePages: true, entries: [] };
-      return { ok: true, output: { op: 'alloc-ioas', id: r.outIoasId }, body: { ...body, ioas: [...body.ioas, created].sort(byName) } };
+      table.addIoas({ name: step.ioas, id: r.outIoasId, allowedIovas: [], hugePages: true, entries: [] });
+      return { ok: true, output: { op: 'alloc-ioas', id: r.outIoasId } };
     }
     case 'destroy-ioas': {
-      const ioas = findIoas(step.ioas);
+      const ioas = table.ioas(step.ioas);
       if (!ioas) return mismatch(step, `ioas.${step.ioas} is not in the state`);
       const r = await ctx.destroy({ id: ioas.id });
       if (!isOk(r)) return failed(step, r);
-      return { ok: true, output: { op: 'destroy-ioas' }, body: withIoas(body, step.ioas, () => null) };
+      table.deleteIoas(step.ioas);
+      return { ok: true, output: { op: 'destroy-ioas' } };
     }
     case 'allow-iovas': {
-      const ioas = findIoas(step.ioas);
+      const ioas = table.ioas(step.ioas);
       if (!ioas) return mismatch(step, `ioas.${step.ioas} is not in the state`);
       const r = await ctx.ioasAllowIovas({ ioasId: ioas.id, ranges: step.ranges });
       if (!isOk(r)) return failed(step, r);
-      return { ok: true, output: { op: 'allow-iovas' }, body: withIoas(body, step.ioas, (i) => ({ ...i, allowedIovas: step.ranges })) };
+      ioas.update({ allowedIovas: step.ranges });
+      return { ok: true, output: { op: 'allow-iovas' } };
     }
     case 'set-huge-pages': {
-      const ioas = findIoas(step.ioas);
+      const ioas = table.ioas(step.ioas);
       if (!ioas) return mismatch(step, `ioas.${step.ioas} is not in the state`);
       const r = await ctx.option({ optionId: IOMMU_OPTION_HUGE_PAGES, op: IOMMU_OPTION_OP_SET, objectId: ioas.id, val64: step.enabled ? 1n : 0n });
       if (!isOk(r)) return failed(step, r);
-      return { ok: true, output: { op: 'set-huge-pages' }, body: withIoas(body, step.ioas, (i) => ({ ...i, hugePages: step.enabled })) };
+      ioas.update({ hugePages: step.enabled });
+      return { ok: true, output: { op: 'set-huge-pages' } };
     }
     case 'map': {
-      const ioas = findIoas(step.ioas);
-      const region = body.memory.find((m) => m.name === step.memory);
+      const ioas = table.ioas(step.ioas);
+      const region = table.memory.get(step.memory);
       if (!ioas) return mismatch(step, `ioas.${step.ioas} is not in the state`);
       if (!region) return mismatch(step, `memory.${step.memory} is not in the state`);
       const userVa = region.userVa + step.offset;
@@ -142,18 +167,19 @@ export async function runStep(env: RunnerEnv, body: StateBody, step: Step): Prom
       const r = await ctx.ioasMap({ flags, ioasId: ioas.id, userVa, length: step.length, iova: step.iova ?? 0n });
       if (!isOk(r)) return failed(step, r);
       const area: Area = { iova: r.iova, length: step.length, userVa, memory: step.memory, offset: step.offset, access: step.access };
-      return { ok: true, output: { op: 'map', areas: [area] }, body: withIoas(body, step.ioas, (i) => withEntryAreas(i, step.entry, step.spec, [area])) };
+      ioas.addAreas(step.entry, step.spec, [area]);
+      return { ok: true, output: { op: 'map', areas: [area] } };
     }
     case 'copy': {
-      const dst = findIoas(step.ioas);
-      const src = findIoas(step.from.ioas);
+      const dst = table.ioas(step.ioas);
+      const src = table.ioas(step.from.ioas);
       if (!dst) return mismatch(step, `ioas.${step.ioas} is not in the state`);
       if (!src) return mismatch(step, `ioas.${step.from.ioas} is not in the state`);
       let srcIova: bigint;
+      let sourceEntry: RecordedEntry | undefined;
       if (step.from.kind === 'entry') {
-        const entryName = step.from.entry;
-        const source = src.entries.find((e) => e.name === entryName);
-        const first = source?.areas[0];
+        sourceEntry = src.entries.get(step.from.entry);
+        const first = sourceEntry?.areas[0];
         if (!first) return mismatch(step, `ioas.${step.from.ioas}/${step.from.entry} is not in the state`);
         srcIova = first.iova + step.from.offset;
       } else {
@@ -162,7 +188,7 @@ export async function runStep(env: RunnerEnv, body: StateBody, step: Step): Prom
       const flags = accessFlags(step.access) | (step.iova === null ? 0 : IOMMU_IOAS_MAP_FIXED_IOVA);
       const r = await ctx.ioasCopy({ flags, dstIoasId: dst.id, srcIoasId: src.id, length: step.length, dstIova: step.iova ?? 0n, srcIova });
       if (!isOk(r)) return failed(step, r);
-      const pieces = sourcePieces(src, srcIova, step.length);
+      const pieces = sourcePieces(src, sourceEntry, srcIova, step.length);
       const covered = pieces.reduce((sum, p) => sum + p.length, 0n);
       if (covered !== step.length) return mismatch(step, `the kernel copied ${step.length} bytes the state does not know as mapped at ${srcIova}`);
       let at = r.dstIova;
@@ -171,29 +197,22 @@ export async function runStep(env: RunnerEnv, body: StateBody, step: Step): Prom
         at += p.length;
         return area;
       });
-      return { ok: true, output: { op: 'copy', areas }, body: withIoas(body, step.ioas, (i) => withEntryAreas(i, step.entry, step.spec, areas)) };
+      dst.addAreas(step.entry, step.spec, areas);
+      return { ok: true, output: { op: 'copy', areas } };
     }
     case 'unmap': {
-      const ioas = findIoas(step.ioas);
+      const ioas = table.ioas(step.ioas);
       const first = step.areas[0];
       if (!ioas) return mismatch(step, `ioas.${step.ioas} is not in the state`);
       if (!first) return mismatch(step, `ioas.${step.ioas}/${step.entry} has no areas to unmap`);
       const length = step.areas.reduce((sum, a) => sum + a.length, 0n);
       const r = await ctx.ioasUnmap({ ioasId: ioas.id, iova: first.iova, length });
       if (!isOk(r)) return failed(step, r);
-      const removed = new Set(step.areas.map((a) => a.iova));
-      const next = withIoas(body, step.ioas, (i) => ({
-        ...i,
-        entries: i.entries.flatMap((e) => {
-          if (e.name !== step.entry) return [e];
-          const left = e.areas.filter((a) => !removed.has(a.iova));
-          return left.length > 0 ? [{ ...e, areas: left }] : [];
-        }),
-      }));
       if (r.length !== length) {
         return { ...mismatch(step, `the kernel unmapped ${r.length} bytes, the state expected ${length}: other areas lay inside the range`) };
       }
-      return { ok: true, output: { op: 'unmap', length: r.length }, body: next };
+      ioas.removeAreas(step.entry, new Set(step.areas.map((a) => a.iova)));
+      return { ok: true, output: { op: 'unmap', length: r.length } };
     }
   }
 }
