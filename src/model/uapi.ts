@@ -158,3 +158,20 @@ export interface UapiContext {
 }
 
 export type UapiMethod = Exclude<keyof UapiContext, 'close'>;
+
+/**
+ * The same contract answered synchronously. Both in-process backends are synchronous (the
+ * simulator is plain computation, and ioctls are synchronous system calls), so their contexts
+ * extend this rather than restating the method set.
+ */
+export interface SyncUapiContext extends UapiContext {
+  destroy(args: DestroyArgs): UapiResult;
+  ioasAlloc(args: IoasAllocArgs): UapiResult<IoasAllocOut>;
+  ioasAllowIovas(args: IoasAllowIovasArgs): UapiResult;
+  ioasIovaRanges(args: IoasIovaRangesArgs): IovaRangesResult;
+  ioasMap(args: IoasMapArgs): UapiResult<IoasMapOut>;
+  ioasCopy(args: IoasCopyArgs): UapiResult<IoasCopyOut>;
+  ioasUnmap(args: IoasUnmapArgs): UapiResult<IoasUnmapOut>;
+  option(args: OptionArgs): UapiResult<OptionOut>;
+  close(): void;
+}

@@ -22,7 +22,7 @@ import {
   type Ok,
   type OptionArgs,
   type OptionOut,
-  type UapiContext,
+  type SyncUapiContext,
   type UapiResult,
 } from '../../model/uapi.js';
 import { loadNative, O_RDWR, type NativeAddon } from './native.js';
@@ -63,16 +63,7 @@ export interface RawResult {
 }
 
 /** A UapiContext whose calls answer synchronously (ioctls are synchronous system calls). */
-export interface KernelContext extends UapiContext {
-  destroy(args: DestroyArgs): UapiResult;
-  ioasAlloc(args: IoasAllocArgs): UapiResult<IoasAllocOut>;
-  ioasAllowIovas(args: IoasAllowIovasArgs): UapiResult;
-  ioasIovaRanges(args: IoasIovaRangesArgs): IovaRangesResult;
-  ioasMap(args: IoasMapArgs): UapiResult<IoasMapOut>;
-  ioasCopy(args: IoasCopyArgs): UapiResult<IoasCopyOut>;
-  ioasUnmap(args: IoasUnmapArgs): UapiResult<IoasUnmapOut>;
-  option(args: OptionArgs): UapiResult<OptionOut>;
-  close(): void;
+export interface KernelContext extends SyncUapiContext {
   /**
    * IOMMU_TEST_CMD / IOMMU_TEST_OP_ADD_RESERVED with an inclusive range (the simulator's
    * `testAddReserved` shape). Only CONFIG_IOMMUFD_TEST kernels have it; others answer ENOTTY.

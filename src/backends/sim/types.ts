@@ -1,24 +1,7 @@
 // Public types of the simulator backend: its options, the context it returns (the uapi
 // contract with synchronous results, plus simulator-only inspection and TEST-kernel ops) and
 // the persisted snapshot format.
-import type {
-  DestroyArgs,
-  IoasAllocArgs,
-  IoasAllocOut,
-  IoasAllowIovasArgs,
-  IoasCopyArgs,
-  IoasCopyOut,
-  IoasIovaRangesArgs,
-  IoasMapArgs,
-  IoasMapOut,
-  IoasUnmapArgs,
-  IoasUnmapOut,
-  IovaRangesResult,
-  OptionArgs,
-  OptionOut,
-  UapiContext,
-  UapiResult,
-} from '../../model/uapi.js';
+import type { SyncUapiContext, UapiResult } from '../../model/uapi.js';
 import type { SimSnapshot } from './snapshot.js';
 
 export interface SimOptions {
@@ -53,16 +36,7 @@ export interface TestAddReservedArgs {
 }
 
 /** The uapi contract with synchronous results, plus simulator-only extras. */
-export interface SimContext extends UapiContext {
-  destroy(args: DestroyArgs): UapiResult;
-  ioasAlloc(args: IoasAllocArgs): UapiResult<IoasAllocOut>;
-  ioasAllowIovas(args: IoasAllowIovasArgs): UapiResult;
-  ioasIovaRanges(args: IoasIovaRangesArgs): IovaRangesResult;
-  ioasMap(args: IoasMapArgs): UapiResult<IoasMapOut>;
-  ioasCopy(args: IoasCopyArgs): UapiResult<IoasCopyOut>;
-  ioasUnmap(args: IoasUnmapArgs): UapiResult<IoasUnmapOut>;
-  option(args: OptionArgs): UapiResult<OptionOut>;
-  close(): void;
+export interface SimContext extends SyncUapiContext {
   /** The areas of an IOAS in ascending IOVA order, or null if there is no such IOAS. */
   areas(ioasId: number): readonly SimArea[] | null;
   /** IOMMU_TEST_OP_ADD_RESERVED; ENOTTY unless `testKernel`. */
