@@ -6,20 +6,15 @@
 // in the picture, hovering a box shows its details, and the page makes no network request.
 // Skips with a printed reason when Chromium is missing.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium } from 'playwright-core';
-import type { BrowserContext } from 'playwright-core';
+import { chromiumPresent, launchChromium, openPage, type Browser } from '../support/chromium.js';
 import { loadLayoutFile } from '../../src/config/load.js';
 import { BIN, ensureBuilt, ROOT } from '../cli/support.js';
 
-const CHROMIUM = process.env.IOASFORM_CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT = resolve('test-output/graph-cli');
-const present = existsSync(CHROMIUM);
-if (!present) console.log(`graph/chromium-cli: skipped, no Chromium at ${CHROMIUM} (apt-get install chromium, or set IOASFORM_CHROMIUM)`);
+const present = chromiumPresent('graph/chromium-cli');
 
 const EXAMPLES = readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml')).sort();
 
@@ -31,27 +26,18 @@ async function declaredEntries(example: string): Promise<string[]> {
 }
 
 describe.skipIf(!present)('CLI graph --format html in headless Chromium', () => {
-  let context: BrowserContext;
-  let profile: string;
+  let browser: Browser;
   let emptyState: string;
 
   beforeAll(async () => {
     ensureBuilt();
     mkdirSync(OUTPUT, { recursive: true });
-    profile = mkdtempSync(join(tmpdir(), 'ioasform-chromium-'));
-    emptyState = join(profile, 'no-such.state.json');
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      deviceScaleFactor: 2,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
+    emptyState = join(browser.scratch, 'no-such.state.json');
   }, 180_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
   });
 
   const cases = EXAMPLES.flatMap((example) => [
@@ -67,14 +53,7 @@ describe.skipIf(!present)('CLI graph --format html in headless Chromium', () => 
       const args = [BIN, 'graph', `examples/${example}`, ...(plan ? ['--state', emptyState] : []), '--format', 'html', '-o', file];
       execFileSync('node', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
 
-      const page = await context.newPage();
-      const requests: string[] = [];
-      page.on('request', (request) => {
-        if (!request.url().startsWith('file:')) requests.push(request.url());
-      });
-      await page.goto(pathToFileURL(file).href);
-      await page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
-      await page.locator('.map').screenshot({ path: join(OUTPUT, `${name}-map.png`) });
+      const { page, requests } = await openPage(browser.context, file, OUTPUT, name);
 
       const labels = await page.$$eval('svg.iova-map text.label-name', (texts) =>
         texts.map((t) => {

@@ -4,21 +4,16 @@
 // that every box's label is rendered inside the picture, that no two labels overlap, and that
 // hovering a box shows its details. Skips with a printed reason when Chromium is missing.
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium } from 'playwright-core';
-import type { BrowserContext } from 'playwright-core';
+import { chromiumPresent, launchChromium, openPage, type Browser } from '../support/chromium.js';
 import { renderHtml } from '../../src/graph/index.js';
 import type { IovaMap } from '../../src/graph/index.js';
 import { crowdedPlan, dpdkPlan, FIXTURES, fixtureMap } from './fixtures.js';
 
-const CHROMIUM = process.env.IOASFORM_CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT = resolve('test-output/graph');
-const present = existsSync(CHROMIUM);
-if (!present) console.log(`graph/chromium: skipped, no Chromium at ${CHROMIUM} (apt-get install chromium, or set IOASFORM_CHROMIUM)`);
+const present = chromiumPresent('graph/chromium');
 
 const pages: { name: string; map: IovaMap; title: string }[] = [
   ...FIXTURES.map((make) => {
@@ -44,38 +39,22 @@ interface RenderedLabel {
 }
 
 describe.skipIf(!present)('HTML in headless Chromium', () => {
-  let context: BrowserContext;
-  let profile: string;
+  let browser: Browser;
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
-    profile = mkdtempSync(join(tmpdir(), 'ioasform-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      deviceScaleFactor: 2, // crisp screenshots; docs/images/iova-map.png is one of them
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
   });
 
   for (const { name, map, title } of pages) {
     it(`${name}: every label is rendered, inside the picture, without overlaps; hover shows details`, async () => {
       const file = join(OUTPUT, `${name}.html`);
       writeFileSync(file, renderHtml(map, { title }));
-      const page = await context.newPage();
-      const requests: string[] = [];
-      page.on('request', (request) => {
-        if (!request.url().startsWith('file:')) requests.push(request.url());
-      });
-      await page.goto(pathToFileURL(file).href);
-      await page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
-      await page.locator('.map').screenshot({ path: join(OUTPUT, `${name}-map.png`) });
+      const { page, requests } = await openPage(browser.context, file, OUTPUT, name);
 
       const svgRect = await page.locator('svg.iova-map').evaluate((svg) => {
         const r = svg.getBoundingClientRect();
