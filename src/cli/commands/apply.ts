@@ -16,7 +16,7 @@ import type { CommandContext } from '../command.js';
 import type { CliIo } from '../io.js';
 import { renderApplyReport, renderPlan, renderPredictedFailure } from '../plan-view.js';
 import type { GlobalOptions } from './common.js';
-import { confirm, exitCodeForApply, progress, readGlobals, reportRecovery, sessionOptions, styleFor, warnAttention } from './common.js';
+import { confirm, exitCodeForApply, progress, reportRecovery, sessionOptions, styleFor, warnAttention, runWithGlobals } from './common.js';
 import { loadLayoutOrReport } from './plan.js';
 
 export interface ApplyOptions {
@@ -154,11 +154,6 @@ export function registerApply(program: Command, ctx: CommandContext): void {
     .option('--auto-approve', 'do not ask for confirmation (required when not on a terminal)')
     .addHelpText('after', '\nExamples:\n  $ ioasform apply examples/dpdk-appliance.yaml\n  $ ioasform plan -out dp.plan examples/dpdk-appliance.yaml && ioasform apply dp.plan\n  $ ioasform apply --auto-approve examples/test-lab.yaml\n\nExit codes: 0 applied (or no changes), 1 error or failed and rolled back, 3 failed and rollback incomplete.\n')
     .action(async (file: string, options: ApplyOptions, command: Command) => {
-      const globals = readGlobals(command);
-      if (!globals.ok) {
-        ctx.io.stderr(`Error: ${globals.message}\n`);
-        return ctx.setExitCode(1);
-      }
-      ctx.setExitCode(await applyCommand(file, options, globals.globals, ctx.io));
+      await runWithGlobals(ctx, command, (globals) => applyCommand(file, options, globals, ctx.io));
     });
 }

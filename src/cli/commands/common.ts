@@ -8,6 +8,7 @@ import type { ApplyEvent } from '../../apply/apply.js';
 import type { RecoveryReport, SessionOptions } from '../../apply/session.js';
 import { callName } from '../../model/step.js';
 import type { BackendKind, StateBody } from '../../model/recorded.js';
+import type { CommandContext } from '../command.js';
 import type { CliIo } from '../io.js';
 import { COLOR, PLAIN, describeStep, renderApplyReport } from '../plan-view.js';
 import type { Style } from '../plan-view.js';
@@ -37,6 +38,20 @@ export function readGlobals(command: Command): ParsedGlobals {
   const lockTimeoutMs = parseDuration(o.lockTimeout ?? '0s');
   if (lockTimeoutMs === null) return { ok: false, message: `--lock-timeout must be a duration like 0s, 500ms, 30s or 2m, not ${o.lockTimeout}` };
   return { ok: true, globals: { backend, state: o.state ?? DEFAULT_STATE, lockTimeoutMs } };
+}
+
+/**
+ * Runs a command's body with the parsed global options and records its exit code; a bad global
+ * option is reported as one line and exit 1. Every command action goes through here.
+ */
+export async function runWithGlobals(ctx: CommandContext, command: Command, body: (globals: GlobalOptions) => Promise<number>): Promise<void> {
+  const globals = readGlobals(command);
+  if (!globals.ok) {
+    ctx.io.stderr(`Error: ${globals.message}\n`);
+    ctx.setExitCode(1);
+    return;
+  }
+  ctx.setExitCode(await body(globals.globals));
 }
 
 /** The global options every command accepts (declared once on the program). */

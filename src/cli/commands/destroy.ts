@@ -9,7 +9,7 @@ import type { CliIo } from '../io.js';
 import { renderPredictedFailure } from '../plan-view.js';
 import { printOutcome, runPlanned } from './apply.js';
 import type { GlobalOptions } from './common.js';
-import { readGlobals, reportRecovery, sessionOptions } from './common.js';
+import { reportRecovery, sessionOptions, runWithGlobals } from './common.js';
 
 export async function destroyCommand(options: { autoApprove?: boolean }, globals: GlobalOptions, io: CliIo): Promise<number> {
   const result = await withSession(sessionOptions(globals, 'destroy'), (session) =>
@@ -40,11 +40,6 @@ export function registerDestroy(program: Command, ctx: CommandContext): void {
     .option('--auto-approve', 'do not ask for confirmation (required when not on a terminal)')
     .addHelpText('after', '\nExamples:\n  $ ioasform destroy\n  $ ioasform --state lab.state.json destroy --auto-approve\n')
     .action(async (options: { autoApprove?: boolean }, command: Command) => {
-      const globals = readGlobals(command);
-      if (!globals.ok) {
-        ctx.io.stderr(`Error: ${globals.message}\n`);
-        return ctx.setExitCode(1);
-      }
-      ctx.setExitCode(await destroyCommand(options, globals.globals, ctx.io));
+      await runWithGlobals(ctx, command, (globals) => destroyCommand(options, globals, ctx.io));
     });
 }

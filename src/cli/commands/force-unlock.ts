@@ -5,7 +5,7 @@ import { forceUnlock } from '../../state/lock.js';
 import type { CommandContext } from '../command.js';
 import type { CliIo } from '../io.js';
 import type { GlobalOptions } from './common.js';
-import { readGlobals } from './common.js';
+import { runWithGlobals } from './common.js';
 
 export async function forceUnlockCommand(id: string, globals: GlobalOptions, io: CliIo): Promise<number> {
   const result = await forceUnlock(globals.state, id);
@@ -25,11 +25,6 @@ export function registerForceUnlock(program: Command, ctx: CommandContext): void
     .argument('<id>', 'the lock ID')
     .addHelpText('after', '\nExample:\n  $ ioasform force-unlock 0f3c9a52-1d2e-4c41-9a55-5b1e8f6b2a10\n')
     .action(async (id: string, _options: object, command: Command) => {
-      const globals = readGlobals(command);
-      if (!globals.ok) {
-        ctx.io.stderr(`Error: ${globals.message}\n`);
-        return ctx.setExitCode(1);
-      }
-      ctx.setExitCode(await forceUnlockCommand(id, globals.globals, ctx.io));
+      await runWithGlobals(ctx, command, (globals) => forceUnlockCommand(id, globals, ctx.io));
     });
 }

@@ -23,7 +23,7 @@ import type { CliIo } from '../io.js';
 import { renderPredictedFailure } from '../plan-view.js';
 import { readSavedPlan } from './apply.js';
 import type { GlobalOptions } from './common.js';
-import { readGlobals } from './common.js';
+import { runWithGlobals } from './common.js';
 import { loadLayoutOrReport } from './plan.js';
 
 export const GRAPH_FORMATS = ['svg', 'html', 'text'] as const;
@@ -159,12 +159,9 @@ export function registerGraph(program: Command, ctx: CommandContext): void {
       ].join('\n'),
     )
     .action(async (layoutFile: string | undefined, options: GraphOptions, command: Command) => {
-      const globals = readGlobals(command);
-      if (!globals.ok) {
-        ctx.io.stderr(`Error: ${globals.message}\n`);
-        return ctx.setExitCode(1);
-      }
-      const stateGiven = command.getOptionValueSourceWithGlobals('state') === 'cli';
-      ctx.setExitCode(await graphCommand(layoutFile, options, globals.globals, stateGiven, ctx.io));
+      await runWithGlobals(ctx, command, async (globals) => {
+        const stateGiven = command.getOptionValueSourceWithGlobals('state') === 'cli';
+        return graphCommand(layoutFile, options, globals, stateGiven, ctx.io);
+      });
     });
 }

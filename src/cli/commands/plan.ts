@@ -15,7 +15,7 @@ import type { CliIo } from '../io.js';
 import { renderPlan, renderPredictedFailure } from '../plan-view.js';
 import { renderDiagnostics } from '../render.js';
 import type { GlobalOptions } from './common.js';
-import { readGlobals, reportRecovery, sessionOptions, styleFor, warnAttention } from './common.js';
+import { reportRecovery, sessionOptions, styleFor, warnAttention, runWithGlobals } from './common.js';
 
 export interface PlanOptions {
   readonly out?: string;
@@ -70,11 +70,6 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
     .option('--detailed-exitcode', 'accepted for Terraform users; ioasform always exits 2 when there are changes')
     .addHelpText('after', '\nExamples:\n  $ ioasform plan examples/dpdk-appliance.yaml\n  $ ioasform plan --calls -out dp.plan examples/dpdk-appliance.yaml && ioasform apply dp.plan\n\nExit codes: 0 no changes, 2 changes present, 1 error.\n')
     .action(async (file: string, options: PlanOptions, command: Command) => {
-      const globals = readGlobals(command);
-      if (!globals.ok) {
-        ctx.io.stderr(`Error: ${globals.message}\n`);
-        return ctx.setExitCode(1);
-      }
-      ctx.setExitCode(await planCommand(file, options, globals.globals, ctx.io));
+      await runWithGlobals(ctx, command, (globals) => planCommand(file, options, globals, ctx.io));
     });
 }

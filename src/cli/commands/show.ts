@@ -10,7 +10,7 @@ import type { CliIo } from '../io.js';
 import { renderTextMap, stateToIovaMap } from '../../graph/index.js';
 import { renderState } from '../plan-view.js';
 import type { GlobalOptions } from './common.js';
-import { readGlobals } from './common.js';
+import { runWithGlobals } from './common.js';
 
 export const SHOW_FORMAT_VERSION = 1;
 
@@ -55,11 +55,6 @@ export function registerShow(program: Command, ctx: CommandContext): void {
     .option('--no-map', 'leave out the text IOVA map under the listing')
     .addHelpText('after', '\nExamples:\n  $ ioasform show\n  $ ioasform --state lab.state.json show --json\n  $ ioasform show --no-map\n')
       .action(async (options: ShowOptions, command: Command) => {
-      const globals = readGlobals(command);
-      if (!globals.ok) {
-        ctx.io.stderr(`Error: ${globals.message}\n`);
-        return ctx.setExitCode(1);
-      }
-      ctx.setExitCode(await showCommand(options, globals.globals, ctx.io));
+      await runWithGlobals(ctx, command, (globals) => showCommand(options, globals, ctx.io));
     });
 }
