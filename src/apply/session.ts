@@ -152,7 +152,7 @@ async function recover(session: Session): Promise<{ ok: true; recovery: Recovery
 
 /** Locks the state, recovers, runs `work`, unlocks. */
 export async function withSession<T>(options: SessionOptions, work: (session: Session) => Promise<WorkResult<T>>): Promise<SessionResult<T>> {
-  if (options.backend === 'kernel') return { ok: false, error: { code: 'KERNEL_NEEDS_AGENT', message: KERNEL_NEEDS_AGENT } };
+  if (options.backend === 'kernel' && !options.targetOptions?.held) return { ok: false, error: { code: 'KERNEL_NEEDS_AGENT', message: KERNEL_NEEDS_AGENT } };
   const locked = await acquireLock(options.statePath, { operation: options.operation, timeoutMs: options.lockTimeoutMs });
   if (!locked.ok) return { ok: false, error: { code: locked.error.code, message: locked.error.message } };
   try {

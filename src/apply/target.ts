@@ -1,6 +1,9 @@
-// Opens the backend a command runs on, from the recorded state: the simulator is restored from the
-// snapshot stored in the state file (the simulated kernel lives there); the kernel backend needs
-// the holder agent, which does not exist yet, so it is refused with a clear message.
+// Opens the backend a command runs on. Two cases:
+// - a backend held by a long-lived process (the holder agent: the kernel's /dev/iommu fd and the
+//   backing memory, or an agent's in-memory simulator) is passed in as `held` and used as is;
+// - otherwise the simulator is restored from the snapshot stored in the state file (the simulated
+//   kernel lives there). The kernel backend without a holder is refused with a clear message,
+//   because every kernel object dies when the process that opened /dev/iommu exits.
 import { openSimulator } from '../backends/sim/index.js';
 import type { BackendKind, StateBody } from '../model/recorded.js';
 import type { UapiContext } from '../model/uapi.js';
@@ -16,18 +19,43 @@ export interface Target {
   close(): Promise<void>;
 }
 
+/** A backend that outlives one command: owned by the holder agent, never closed by a session. */
+export interface HeldBackend {
+  readonly kind: BackendKind;
+  readonly ctx: UapiContext;
+  readonly holder: MemoryHolder;
+  /** Adds the backend's own persistent part to a body before it is committed (or returns it as is). */
+  snapshot(body: StateBody): StateBody;
+}
+
 export interface OpenTargetOptions {
   /** Wraps the uapi context (failure injection in tests). */
   readonly wrap?: (ctx: UapiContext) => UapiContext;
   readonly holder?: MemoryHolder;
+  /** Run on this backend instead of one restored from the state file. */
+  readonly held?: HeldBackend;
 }
 
 export type OpenTargetResult = { readonly ok: true; readonly target: Target } | { readonly ok: false; readonly code: string; readonly message: string };
 
 export const KERNEL_NEEDS_AGENT =
-  'the kernel backend needs the ioasform holder agent (a long-lived process that owns the iommufd fd and the memory regions the mappings point into); it is not available in this version. Use --backend sim.';
+  'the kernel backend needs the ioasform holder agent (a long-lived process that owns the iommufd fd and the memory regions the mappings point into, because every kernel object dies with the fd). Start one with `ioasform agent --socket PATH` and pass --agent PATH, or use --backend sim.';
 
 export function openTarget(kind: BackendKind, body: StateBody, options: OpenTargetOptions = {}): OpenTargetResult {
+  const held = options.held;
+  if (held) {
+    if (held.kind !== kind) return { ok: false, code: 'STATE_OTHER_BACKEND', message: `the state records the ${kind} backend but the held backend is ${held.kind}` };
+    return {
+      ok: true,
+      target: {
+        kind,
+        env: { ctx: options.wrap ? options.wrap(held.ctx) : held.ctx, holder: options.holder ?? held.holder },
+        snapshot: (b) => held.snapshot(b),
+        // The holder owns the backend's lifetime; a session only borrows it.
+        close: async () => {},
+      },
+    };
+  }
   if (kind === 'kernel') return { ok: false, code: 'KERNEL_NEEDS_AGENT', message: KERNEL_NEEDS_AGENT };
   let sim;
   try {
