@@ -36,8 +36,12 @@ function findOnPath(name: string): string | undefined {
   return undefined;
 }
 
-/** Finds the kernel image and QEMU, or says (for a person) why the suite cannot run here. */
-export function checkKernelEnvironment(): EnvironmentCheck {
+/**
+ * Finds the kernel image and QEMU, or says (for a person) why the suite cannot run here.
+ * `addon` is where the native addon must be (the benchmark, compiled elsewhere, passes the
+ * checkout's own).
+ */
+export function checkKernelEnvironment(addon: string = addonPath()): EnvironmentCheck {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     return { ok: false, reason: `needs an x86-64 Linux host (the guest runs the host's node), this is ${process.platform}/${process.arch}` };
   }
@@ -48,8 +52,8 @@ export function checkKernelEnvironment(): EnvironmentCheck {
   }
   const qemu = findOnPath('qemu-system-x86_64');
   if (!qemu) return { ok: false, reason: 'qemu-system-x86_64 is not on PATH (Debian: apt-get install qemu-system-x86)' };
-  if (!existsSync(addonPath())) {
-    return { ok: false, reason: `the native addon is not built (${addonPath()} is missing; run \`npm run install\`)` };
+  if (!existsSync(addon)) {
+    return { ok: false, reason: `the native addon is not built (${addon} is missing; run \`npm run install\`)` };
   }
   return { ok: true, env: { kernel, qemu } };
 }
@@ -171,27 +175,45 @@ function guestTestCommand(guestOut: string, profile: GuestProfile): string {
   return `mkdir -p ${dir}\necho "ioasform-guest: profile ${profile.name}"\n${run} > ${dir}/guest-output.txt 2>&1\necho $? > ${dir}/exit-code`;
 }
 
-/** Boots the VM once, runs the guest suite, and collects everything it left behind. */
-export async function runGuestSuite(
-  env: KernelEnvironment,
-  profiles: readonly GuestProfile[] = guestProfiles(),
-  timeoutMs = Number(process.env.IOASFORM_KERNEL_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS),
-): Promise<GuestRun> {
-  rmSync(OUT_DIR, { recursive: true, force: true });
-  mkdirSync(OUT_DIR, { recursive: true });
-  const guestOut = '/run/ioasform-out';
-  const initPath = join(OUT_DIR, 'guest-init.sh');
-  const commands = profiles.map((profile) => guestTestCommand(guestOut, profile)).join('\n');
-  writeFileSync(initPath, guestInit(REPO_ROOT, guestOut, commands), { mode: 0o755 });
-  const consolePath = join(OUT_DIR, 'console.log');
+/** Where the guest mounts the writable `out` share (the host's `outDir`). */
+export const GUEST_OUT = '/run/ioasform-out';
+
+export interface BootOptions {
+  /** The checkout shared with the guest at its own path; the guest's commands start there. */
+  readonly repoRoot: string;
+  /** Cleared first; shared writable at GUEST_OUT; holds guest-init.sh and console.log after. */
+  readonly outDir: string;
+  /** Shell commands the guest's init runs as root (then it syncs and powers off). */
+  readonly commands: string;
+  readonly timeoutMs: number;
+}
+
+export interface BootResult {
+  readonly timedOut: boolean;
+  /** The guest serial console, then anything QEMU itself printed. */
+  readonly consoleLog: string;
+  readonly seconds: number;
+}
+
+/**
+ * Boots the VM once and runs `commands` in it as PID 1's script: the suite's way in, and the
+ * benchmark's (bench/kernel/run.ts).
+ */
+export async function bootGuest(env: KernelEnvironment, options: BootOptions): Promise<BootResult> {
+  const { repoRoot, outDir, commands, timeoutMs } = options;
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const initPath = join(outDir, 'guest-init.sh');
+  writeFileSync(initPath, guestInit(repoRoot, GUEST_OUT, commands), { mode: 0o755 });
+  const consolePath = join(outDir, 'console.log');
   const args = [
     '-accel', 'tcg', '-cpu', 'max', '-m', '2048', '-smp', '2',
     '-display', 'none', '-monitor', 'none', '-serial', `file:${consolePath}`, '-no-reboot',
     '-kernel', env.kernel,
     '-append', `console=ttyS0 quiet panic=-1 root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=${initPath}`,
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-    '-virtfs', `local,path=${REPO_ROOT},mount_tag=repo,security_model=none,readonly=on,multidevs=remap`,
-    '-virtfs', `local,path=${OUT_DIR},mount_tag=out,security_model=none`,
+    '-virtfs', `local,path=${repoRoot},mount_tag=repo,security_model=none,readonly=on,multidevs=remap`,
+    '-virtfs', `local,path=${outDir},mount_tag=out,security_model=none`,
   ];
   const started = Date.now();
   const qemu = spawn(env.qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -205,7 +227,22 @@ export async function runGuestSuite(
   }, timeoutMs);
   await new Promise<void>((done) => qemu.on('close', () => done()));
   clearTimeout(timer);
+  const consoleLog = existsSync(consolePath) ? readFileSync(consolePath, 'utf8') : '';
+  return {
+    timedOut,
+    consoleLog: consoleLog + (qemuOutput ? `\n[qemu] ${qemuOutput}` : ''),
+    seconds: Math.round((Date.now() - started) / 1000),
+  };
+}
 
+/** Boots the VM once, runs the guest suite, and collects everything it left behind. */
+export async function runGuestSuite(
+  env: KernelEnvironment,
+  profiles: readonly GuestProfile[] = guestProfiles(),
+  timeoutMs = Number(process.env.IOASFORM_KERNEL_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS),
+): Promise<GuestRun> {
+  const commands = profiles.map((profile) => guestTestCommand(GUEST_OUT, profile)).join('\n');
+  const boot = await bootGuest(env, { repoRoot: REPO_ROOT, outDir: OUT_DIR, commands, timeoutMs });
   const read = (name: string): string | undefined => {
     const path = join(OUT_DIR, name);
     return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
@@ -219,13 +256,7 @@ export async function runGuestSuite(
       report: parseReport(read(`${profile.name}/results.json`)),
     };
   });
-  return {
-    timedOut,
-    consoleLog: (read('console.log') ?? '') + (qemuOutput ? `\n[qemu] ${qemuOutput}` : ''),
-    runs,
-    outDir: OUT_DIR,
-    seconds: Math.round((Date.now() - started) / 1000),
-  };
+  return { timedOut: boot.timedOut, consoleLog: boot.consoleLog, runs, outDir: OUT_DIR, seconds: boot.seconds };
 }
 
 function parseReport(text: string | undefined): VitestJsonReport | undefined {
