@@ -50,7 +50,7 @@ function guestCommands(iterations: number, warmup: number, repeats: number): str
 
 export async function runKernelBench(): Promise<KernelBenchOutcome> {
   if (process.env['BENCH_KERNEL'] === '0') return { status: 'skipped', reason: 'BENCH_KERNEL=0' };
-  const env = checkKernelEnvironment(join(repoRoot, 'build', 'Release', 'iommufd.node'));
+  const env = checkKernelEnvironment(repoRoot);
   if (!env.ok) return { status: 'skipped', reason: env.reason };
   if (!existsSync(join(repoRoot, 'dist', 'backends', 'kernel', 'kernel.js'))) {
     return { status: 'skipped', reason: 'dist/ is not built (run `npm run build`): the openKernel loop uses the built package' };

@@ -38,15 +38,16 @@ function findOnPath(name: string): string | undefined {
 
 /**
  * Finds the kernel image and QEMU, or says (for a person) why the suite cannot run here.
- * `addon` is where the native addon must be (the benchmark, compiled elsewhere, passes the
- * checkout's own).
+ * `repoRoot` is the checkout (the benchmark runs this file compiled under dist-bench/, so it
+ * passes the checkout explicitly): the default kernel and the native addon are found from it.
  */
-export function checkKernelEnvironment(addon: string = addonPath()): EnvironmentCheck {
+export function checkKernelEnvironment(repoRoot: string = REPO_ROOT): EnvironmentCheck {
+  const addon = repoRoot === REPO_ROOT ? addonPath() : join(repoRoot, 'build', 'Release', 'iommufd.node');
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     return { ok: false, reason: `needs an x86-64 Linux host (the guest runs the host's node), this is ${process.platform}/${process.arch}` };
   }
   const fromEnv = process.env.IOASFORM_TEST_KERNEL;
-  const kernel = fromEnv ? resolve(fromEnv) : resolve(REPO_ROOT, '..', 'shared', 'kernel', 'bzImage');
+  const kernel = fromEnv ? resolve(fromEnv) : resolve(repoRoot, '..', 'shared', 'kernel', 'bzImage');
   if (!existsSync(kernel)) {
     return { ok: false, reason: `no kernel image at ${kernel} (set IOASFORM_TEST_KERNEL to a bzImage with CONFIG_IOMMUFD)` };
   }
