@@ -25,7 +25,9 @@ describe('crash recovery and locking with real processes', () => {
     const before = await recorded(dir);
 
     // Switching to test-lab destroys the vmm layout and builds another: many calls.
-    const { child, done } = start(['apply', '--auto-approve', 'examples/test-lab.yaml'], dir, { IOASFORM_TEST_STEP_DELAY_MS: '150' });
+    // A checkpoint after every call (the default commits every 2 s at the earliest), so the kill
+    // lands after some calls were committed and the next command has real undo work.
+    const { child, done } = start(['apply', '--auto-approve', 'examples/test-lab.yaml'], dir, { IOASFORM_TEST_STEP_DELAY_MS: '150', IOASFORM_TEST_CHECKPOINT_EVERY: '1' });
     // Wait until several calls are journaled (header, begin, then intent/done pairs).
     for (let i = 0; i < 400 && journalLines(dir) < 12; i++) await sleep(25);
     expect(journalLines(dir)).toBeGreaterThanOrEqual(12);
