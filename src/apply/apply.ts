@@ -182,6 +182,8 @@ export async function applySteps(env: RunnerEnv, sink: ApplySink, options: Apply
   let failure: FailureReport | null = null;
   let unknownOutcome: { probes: readonly UndoReport[]; leftover: string | null } | null = null;
   let finalCommitted = false;
+  /** The seq the state file was last committed at (a checkpoint right at the end needs no repeat). */
+  let committedSeq = start.journalSeq;
   try {
     await sink.journal({ type: 'begin', operation, firstSeq: seq + 1, steps: steps.length, at: new Date().toISOString(), ...(options.backendInstance ? { backendInstance: options.backendInstance } : {}) });
     for (let i = 0; i < steps.length; i++) {
@@ -201,12 +203,15 @@ export async function applySteps(env: RunnerEnv, sink: ApplySink, options: Apply
         break;
       }
       executed.push({ seq, step, output: r.output, undoneParts: 0 });
-      if (clock.tick()) await clock.commit(() => sink.commit(committedBody(options, table, seq)));
+      if (clock.tick()) {
+        await clock.commit(() => sink.commit(committedBody(options, table, seq)));
+        committedSeq = seq;
+      }
     }
     if (!failure) {
       // A mark left by an earlier incomplete rollback is resolved: this apply converged the target.
       const body = committedBody(options, table, seq, { attention: null });
-      if (executed.length > 0 || start.attention) await sink.commit(body);
+      if (committedSeq !== seq || start.attention) await sink.commit(body);
       finalCommitted = true;
       await sink.journal({ type: 'end', outcome: 'applied', at: new Date().toISOString() });
       await flushJournal(sink);
