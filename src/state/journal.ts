@@ -78,9 +78,10 @@ function encodeLine(seq: number, payload: { header: JournalHeader } | { record: 
   const unsigned = canonicalJson({ seq, ...payload });
   if (!unsigned.ok) return { ok: false, message: unsigned.error.message };
   const checksum = sha256Checksum(unsigned.text);
-  const signed = canonicalJson({ seq, checksum, ...payload });
-  if (!signed.ok) return { ok: false, message: signed.error.message };
-  return { ok: true, line: `${signed.text}\n` };
+  // The signed line is the canonical JSON of {checksum, seq, payload}. "checksum" sorts before
+  // every other key ("header", "record", "seq"), so it is the unsigned text with the checksum
+  // member put in front: no second encoding of the (possibly large) record.
+  return { ok: true, line: `{"checksum":${JSON.stringify(checksum)},${unsigned.text.slice(1)}\n` };
 }
 
 type DecodedLine =
