@@ -30,6 +30,13 @@ export interface ApplySink {
   flush?(): Promise<void>;
   /** Flushes the journal, THEN persists the body (for the simulator, with the simulated kernel inside). */
   commit(body: StateBody): Promise<void>;
+  /**
+   * Persists the body of an apply that completed, WITHOUT making the queued records durable
+   * first (they are dropped): recovery recognizes this commit by a journalSeq beyond the last
+   * record in the journal (recover.ts), and needs no record to undo nothing. Optional; `commit`
+   * is used without it.
+   */
+  commitFinal?(body: StateBody): Promise<void>;
 }
 
 export type ApplyEvent =
@@ -186,6 +193,9 @@ export async function applySteps(env: RunnerEnv, sink: ApplySink, options: Apply
   let committedSeq = start.journalSeq;
   try {
     await sink.journal({ type: 'begin', operation, firstSeq: seq + 1, steps: steps.length, at: new Date().toISOString(), ...(options.backendInstance ? { backendInstance: options.backendInstance } : {}) });
+    // The begin record is durable before the first call: recovery reads the apply's first seq
+    // from it to recognize a final commit made without the later records.
+    await flushJournal(sink);
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       if (options.stopRequested?.()) {
@@ -211,7 +221,7 @@ export async function applySteps(env: RunnerEnv, sink: ApplySink, options: Apply
     if (!failure) {
       // A mark left by an earlier incomplete rollback is resolved: this apply converged the target.
       const body = committedBody(options, table, seq, { attention: null });
-      if (committedSeq !== seq || start.attention) await sink.commit(body);
+      if (committedSeq !== seq || start.attention) await (sink.commitFinal ? sink.commitFinal(body) : sink.commit(body));
       finalCommitted = true;
       await sink.journal({ type: 'end', outcome: 'applied', at: new Date().toISOString() });
       await flushJournal(sink);

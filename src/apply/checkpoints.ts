@@ -18,7 +18,11 @@ export interface CheckpointPolicy {
   readonly costRatio: number;
 }
 
-export const DEFAULT_CHECKPOINTS: CheckpointPolicy = { everyCalls: 0, everyMs: 2000, costRatio: 9 };
+/**
+ * At most one checkpoint per 10 s of calls: an apply that finishes sooner commits once, at its
+ * end, and then skips even the journal encoding of its calls (ApplySink.commitFinal).
+ */
+export const DEFAULT_CHECKPOINTS: CheckpointPolicy = { everyCalls: 0, everyMs: 10_000, costRatio: 9 };
 
 /** Tracks calls and time since the last commit and says when the next checkpoint is due. */
 export class CheckpointClock {

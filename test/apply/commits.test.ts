@@ -70,10 +70,28 @@ describe('commits', () => {
     expect(report.outcome).toBe('applied');
     expect(sink.commits).toHaveLength(1);
     expect(sink.commits[0]!.journalSeq).toBe(steps.length);
-    expect(sink.log[1]).toBe(`commit@${steps.length} (${steps.length} done records durable)`);
+    // The begin record is flushed before the first call; the commit flushes everything else first.
+    expect(sink.log.slice(0, 3)).toEqual(['flush', 'flush', `commit@${steps.length} (${steps.length} done records durable)`]);
+    expect(sink.durable[0]).toMatchObject({ type: 'begin', firstSeq: 1 });
     // The end record comes after the commit, and is flushed too.
     expect(sink.durable.at(-1)).toMatchObject({ type: 'end', outcome: 'applied' });
     expect(sink.log.at(-1)).toBe('flush');
+  });
+
+  it('with commitFinal, a completed apply drops the queued records instead of encoding them', async () => {
+    const steps = planSteps(await exampleLayout('test-lab'));
+    const opened = openTarget('sim', emptyStateBody('sim'));
+    if (!opened.ok) throw new Error(opened.message);
+    const sink = recordingSink();
+    const finals: StateBody[] = [];
+    const report = await applySteps(opened.target.env, { ...sink, commitFinal: async (b) => void finals.push(b) }, { snapshot: opened.target.snapshot }, emptyStateBody('sim'), steps, 'apply');
+    expect(report.outcome).toBe('applied');
+    expect(sink.commits).toHaveLength(0);
+    expect(finals.map((b) => b.journalSeq)).toEqual([steps.length]);
+    // Durable: the begin record (before the first call) and, after the commit, the end record only
+    // (the recording sink's queue still held the calls' records when commitFinal ran; a real sink drops them).
+    expect(sink.durable[0]).toMatchObject({ type: 'begin', firstSeq: 1 });
+    expect(sink.durable.at(-1)).toMatchObject({ type: 'end', outcome: 'applied' });
   });
 
   it('checkpoints every N calls when the policy says so, and does not repeat a commit at the last call', async () => {
