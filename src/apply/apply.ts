@@ -168,11 +168,26 @@ async function undoOnTable(env: RunnerEnv, sink: ApplySink, options: ApplyOption
       const step = parts[part]!;
       seq += 1;
       options.onEvent?.({ kind: 'step', phase: 'undo', index: k, total: pending.length, step });
-      const r = await journaledCall(env, sink, options, table, seq, { type: 'intent', seq, phase: 'undo', undoes: done.seq, part, step });
+      let r = await journaledCall(env, sink, options, table, seq, { type: 'intent', seq, phase: 'undo', undoes: done.seq, part, step });
       options.onEvent?.({ kind: 'step-done', phase: 'undo', step, ok: r.ok, code: r.ok ? 'OK' : r.failure.code });
+      let unknownLine: string | null = null;
+      if (!r.ok && outcomeUnknown(step, r.failure)) {
+        // An undo MAP/UNMAP that answered EFAULT may have happened: put it back to "not happened"
+        // with the probe (undo calls always have known IOVAs), then make the call once more.
+        const probe = await probeFailedCall(env, sink, table, step, seq);
+        undos.push({ step, call: callName(step), ok: probe.leftover === null, code: r.failure.code, meaning: 'EFAULT after a possible effect: probed, then made again' }, ...probe.probes);
+        seq += probe.probes.length;
+        unknownLine = probe.leftover;
+        if (unknownLine === null) {
+          seq += 1;
+          r = await journaledCall(env, sink, options, table, seq, { type: 'intent', seq, phase: 'undo', undoes: done.seq, part, step });
+          options.onEvent?.({ kind: 'step-done', phase: 'undo', step, ok: r.ok, code: r.ok ? 'OK' : r.failure.code });
+        }
+      }
       if (!r.ok) {
-        undos.push({ step, call: callName(step), ok: false, code: r.failure.code, meaning: r.failure.message ?? errnoMeaning(step.op, r.failure.code) });
-        return result(pending.slice(k).map((e) => `${e.step.address}: ${callName(e.step)} (${e.step.op}) is still in effect`));
+        if (unknownLine === null) undos.push({ step, call: callName(step), ok: false, code: r.failure.code, meaning: r.failure.message ?? errnoMeaning(step.op, r.failure.code) });
+        const still = pending.slice(k).map((e) => `${e.step.address}: ${callName(e.step)} (${e.step.op}) is still in effect`);
+        return result(unknownLine === null ? still : [unknownLine, ...still]);
       }
       undos.push({ step, call: callName(step), ok: true, code: 'OK' });
     }

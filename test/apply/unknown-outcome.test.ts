@@ -103,6 +103,23 @@ describe('EFAULT after effect: the outcome is found out, or reported as unknown'
     expect(view(committed!)).toEqual(view(applied));
   });
 
+  it('an undo UNMAP that took effect and answered EFAULT is probed and made again: the rollback is exact', async () => {
+    const start = openTarget('sim', emptyStateBody('sim'));
+    if (!start.ok) throw new Error(start.message);
+    const empty = start.target.snapshot(emptyStateBody('sim'));
+    // The first COPY fails cleanly; undoing the maps before it, the first UNMAP takes effect and EFAULTs.
+    const { report, committed } = await applyWith(empty, await exampleLayout('test-lab'), [
+      { method: 'ioasCopy', nth: 1, answer: ERRNO.ENOMEM },
+      { method: 'ioasUnmap', nth: 1, answer: 'after-effect' },
+    ]);
+    expect(report.failure?.code).toBe('ENOMEM');
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.undos[0]).toMatchObject({ call: 'IOMMU_IOAS_UNMAP', code: 'EFAULT', ok: true });
+    expect(report.undos[1]).toMatchObject({ call: 'IOMMU_IOAS_MAP', code: 'OK' });
+    expect(report.undos[2]).toMatchObject({ call: 'IOMMU_IOAS_UNMAP', code: 'OK' });
+    expect(view(committed!)).toEqual(view(empty));
+  });
+
   it('when the probe itself fails, the outcome is attention with a line naming the call and what may be left', async () => {
     const start = openTarget('sim', emptyStateBody('sim'));
     if (!start.ok) throw new Error(start.message);
