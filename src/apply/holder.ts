@@ -18,6 +18,18 @@ export const SIM_MEMORY_SLOT = 1n << 30n;
 
 const roundUp = (value: bigint, to: bigint): bigint => ((value + to - 1n) / to) * to;
 
+/** Each region's slot and end, computed once per (immutable) region record: bigint division is the cost. */
+const slots = new WeakMap<RecordedMemory, { readonly slot: bigint; readonly end: bigint }>();
+function slotOf(m: RecordedMemory): { readonly slot: bigint; readonly end: bigint } {
+  let known = slots.get(m);
+  if (!known) {
+    const slot = roundUp(m.size, SIM_MEMORY_SLOT);
+    known = { slot, end: m.userVa + slot };
+    slots.set(m, known);
+  }
+  return known;
+}
+
 /**
  * The lowest 1 GiB-aligned VA from SIM_MEMORY_BASE where `size` bytes do not overlap any existing
  * region. Pure and first-fit, so replaying the same creates and releases (or their undos in
@@ -34,9 +46,8 @@ export function simRegionVa(size: bigint, existing: readonly RecordedMemory[]): 
   let top = SIM_MEMORY_BASE;
   let used = 0n;
   for (const m of existing) {
-    const slot = roundUp(m.size, SIM_MEMORY_SLOT);
+    const { slot, end } = slotOf(m);
     used += slot;
-    const end = m.userVa + slot;
     if (end > top) top = end;
   }
   if (used === top - SIM_MEMORY_BASE) return top;
