@@ -252,8 +252,8 @@ export async function applySteps(env: RunnerEnv, sink: ApplySink, options: Apply
 }
 
 /**
- * A forward call answered EFAULT after possibly changing the IOAS: probe (undo it anyway) and
- * journal the probe calls as undo parts of it. `leftover` is null when the outcome became known.
+ * A MAP/COPY/UNMAP answered EFAULT after possibly changing the IOAS: probe (undo it anyway) and
+ * journal each probe call as a `probe` record. `leftover` is null when the outcome became known.
  */
 async function probeFailedCall(env: RunnerEnv, sink: ApplySink, table: WorkingTable, step: Step, seq: number): Promise<{ probes: readonly UndoReport[]; leftover: string | null }> {
   const probe = await probeUnknownOutcome(env, table, step);
