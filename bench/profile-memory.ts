@@ -44,12 +44,14 @@ let plan: Plan | undefined;
 let body: StateBody | undefined;
 for (const stage of stages) {
   const started = performance.now();
+  if (text === undefined && ['yaml', 'value', 'validate'].includes(stage)) throw new Error(`${stage} must come before plan`);
+  const source = text ?? '';
   if (stage === 'yaml') {
-    doc = parseDocument(text, { intAsBigInt: true, uniqueKeys: false, lineCounter: new LineCounter(), prettyErrors: false });
+    doc = parseDocument(source, { intAsBigInt: true, uniqueKeys: false, lineCounter: new LineCounter(), prettyErrors: false });
   } else if (stage === 'value') {
-    value = (doc ?? parseDocument(text, { intAsBigInt: true, uniqueKeys: false })).toJS();
+    value = (doc ?? parseDocument(source, { intAsBigInt: true, uniqueKeys: false })).toJS();
   } else if (stage === 'validate') {
-    layout = parseLayoutText(text, 'bench.yaml').layout;
+    layout = parseLayoutText(source, 'bench.yaml').layout;
     if (!layout) throw new Error('the generated layout does not validate');
     doc = undefined;
     value = undefined;
