@@ -54,6 +54,30 @@ function isPlainObject(value: object): boolean {
 }
 
 export function canonicalJson(value: unknown, options: CanonicalJsonOptions = {}): CanonicalJsonResult {
+  const parts: string[] = [];
+  const written = writeCanonicalJson(value, options, (part) => parts.push(part));
+  return written.ok ? { ok: true, text: parts.join('') } : written;
+}
+
+export interface CanonicalJsonStreamOptions extends CanonicalJsonOptions {
+  /**
+   * Nesting depth the value starts at: with an indent, every line after the first is indented
+   * `indent * depth` more, as when the text is embedded as a member of an indented object.
+   */
+  readonly depth?: number;
+}
+
+/**
+ * canonicalJson without the text: hands the pieces of the same text to `emit`, in order, so a
+ * large value can be hashed or written without building one string of it (a 100k-entry state
+ * is ~100 MB of text). On failure some pieces may already have been emitted; callers that must
+ * not act on a partial text make a first pass (e.g. the checksum) before writing anything.
+ */
+export function writeCanonicalJson(
+  value: unknown,
+  options: CanonicalJsonStreamOptions,
+  emit: (part: string) => void,
+): { readonly ok: true } | { readonly ok: false; readonly error: CanonicalJsonError } {
   const indent = options.indent ?? 0;
   const seen = new Set<object>();
   const path: (string | number)[] = [];
@@ -62,19 +86,23 @@ export function canonicalJson(value: unknown, options: CanonicalJsonOptions = {}
     throw new NotJsonable(`${describePath(path)} is ${what}, which has no JSON form`, [...path]);
   };
 
-  const encode = (v: unknown, depth: number): string => {
+  const encode = (v: unknown, depth: number): void => {
     switch (typeof v) {
       case 'string':
-        return JSON.stringify(v);
+        emit(JSON.stringify(v));
+        return;
       case 'boolean':
-        return v ? 'true' : 'false';
+        emit(v ? 'true' : 'false');
+        return;
       case 'bigint':
-        return JSON.stringify(bigintToHex(v));
+        emit(JSON.stringify(bigintToHex(v)));
+        return;
       case 'number':
         if (!Number.isFinite(v)) return fail(String(v));
         // An integer past 2^53 has already lost bits; 64-bit quantities must be bigints.
         if (Number.isInteger(v) && !Number.isSafeInteger(v)) return fail(`the unsafe integer ${v} (use a bigint)`);
-        return JSON.stringify(v);
+        emit(JSON.stringify(v));
+        return;
       case 'undefined':
         return fail('undefined');
       case 'function':
@@ -84,7 +112,10 @@ export function canonicalJson(value: unknown, options: CanonicalJsonOptions = {}
       case 'object':
         break;
     }
-    if (v === null) return 'null';
+    if (v === null) {
+      emit('null');
+      return;
+    }
     const obj = v as object;
     if (seen.has(obj)) return fail('a reference back to one of its own ancestors (a cycle)');
     const isArray = Array.isArray(obj);
@@ -93,34 +124,39 @@ export function canonicalJson(value: unknown, options: CanonicalJsonOptions = {}
     const pad = indent > 0 ? '\n' + ' '.repeat(indent * (depth + 1)) : '';
     const closePad = indent > 0 ? '\n' + ' '.repeat(indent * depth) : '';
     const colon = indent > 0 ? ': ' : ':';
-    let out: string;
     if (isArray) {
-      const items: string[] = [];
       const arr = obj as unknown[];
-      for (let i = 0; i < arr.length; i++) {
-        path.push(i);
-        if (!(i in arr)) fail('a hole in a sparse array');
-        items.push(encode(arr[i], depth + 1));
-        path.pop();
+      if (arr.length === 0) emit('[]');
+      else {
+        for (let i = 0; i < arr.length; i++) {
+          path.push(i);
+          if (!(i in arr)) fail('a hole in a sparse array');
+          emit(i === 0 ? `[${pad}` : `,${pad}`);
+          encode(arr[i], depth + 1);
+          path.pop();
+        }
+        emit(`${closePad}]`);
       }
-      out = items.length === 0 ? '[]' : `[${pad}${items.join(`,${pad}`)}${closePad}]`;
     } else {
       const record = obj as Record<string, unknown>;
       const keys = Object.keys(record).sort();
-      const members: string[] = [];
-      for (const key of keys) {
-        path.push(key);
-        members.push(`${JSON.stringify(key)}${colon}${encode(record[key], depth + 1)}`);
-        path.pop();
+      if (keys.length === 0) emit('{}');
+      else {
+        keys.forEach((key, i) => {
+          path.push(key);
+          emit(`${i === 0 ? '{' : ','}${pad}${JSON.stringify(key)}${colon}`);
+          encode(record[key], depth + 1);
+          path.pop();
+        });
+        emit(`${closePad}}`);
       }
-      out = members.length === 0 ? '{}' : `{${pad}${members.join(`,${pad}`)}${closePad}}`;
     }
     seen.delete(obj);
-    return out;
   };
 
   try {
-    return { ok: true, text: encode(value, 0) };
+    encode(value, options.depth ?? 0);
+    return { ok: true };
   } catch (e) {
     if (e instanceof NotJsonable) return { ok: false, error: { code: 'NOT_JSONABLE', message: e.message, path: e.path } };
     throw e;

@@ -6,8 +6,10 @@
 //   at once (temp file + link(2), which fails with EEXIST like O_EXCL), durably.
 // - fsyncDirectory: makes a create/rename/unlink in a directory durable.
 
+import { writeSync } from 'node:fs';
 import { link, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { batched } from './batched.js';
 import { crashPoint } from './crash-point.js';
 import { tempPathFor } from './paths.js';
 
@@ -41,10 +43,27 @@ export async function fsyncDirectory(dir: string): Promise<void> {
 
 /** Replace `target` with `content` atomically and durably. Throws the underlying fs error. */
 export async function writeFileAtomic(target: string, content: string, mode = 0o644): Promise<void> {
+  await writeFileAtomicFrom(target, (put) => put(content), mode);
+}
+
+/**
+ * writeFileAtomic for content produced in pieces: `write` hands them to `put` (synchronously),
+ * and they reach the temp file in batches, so a large file never exists as one string. Throws
+ * the underlying fs error, or whatever `write` throws (the target is then left as it was).
+ */
+export async function writeFileAtomicFrom(target: string, write: (put: (part: string) => void) => void, mode = 0o644): Promise<void> {
   const temp = tempPathFor(target);
   let renamed = false;
   try {
-    await writeAndSync(temp, 'wx', content, mode);
+    const handle = await open(temp, 'wx', mode);
+    try {
+      const sink = batched((text) => writeAllSync(handle.fd, Buffer.from(text, 'utf8')));
+      write(sink.put);
+      sink.end();
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     crashPoint('state-temp-written');
     await rename(temp, target);
     renamed = true;
@@ -53,6 +72,11 @@ export async function writeFileAtomic(target: string, content: string, mode = 0o
   } finally {
     if (!renamed) await unlink(temp).catch(() => undefined);
   }
+}
+
+function writeAllSync(fd: number, bytes: Buffer): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
 async function writeAndSync(path: string, flags: string, content: string, mode: number): Promise<void> {

@@ -10,9 +10,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { canonicalJson, parseJson } from './canonical-json.js';
-import { CHECKSUM_PATTERN, sha256Checksum } from './checksum.js';
-import { describeError, errnoCode, writeFileAtomic } from './durable-fs.js';
+import { parseJson, writeCanonicalJson } from './canonical-json.js';
+import { CHECKSUM_PATTERN, sha256ChecksumOfParts } from './checksum.js';
+import { describeError, errnoCode, writeFileAtomicFrom } from './durable-fs.js';
 
 export const STATE_FORMAT_VERSION = 1;
 
@@ -74,24 +74,33 @@ export function nextState<Body>(previous: Pick<StateEnvelope, 'lineage' | 'seria
 
 function checksumOf(state: UnsealedState): { ok: true; checksum: string } | { ok: false; message: string } {
   const { formatVersion, lineage, serial, body } = state;
-  const canonical = canonicalJson({ formatVersion, lineage, serial, body });
-  if (!canonical.ok) return { ok: false, message: canonical.error.message };
-  return { ok: true, checksum: sha256Checksum(canonical.text) };
+  // Streamed: at 100k entries the canonical text is ~100 MB, and building it as one string
+  // (plus its UTF-8 copy for the hash) was a large part of a save's peak memory.
+  let error: string | undefined;
+  const checksum = sha256ChecksumOfParts((put) => {
+    const written = writeCanonicalJson({ formatVersion, lineage, serial, body }, {}, put);
+    if (!written.ok) error = written.error.message;
+  });
+  return error === undefined ? { ok: true, checksum } : { ok: false, message: error };
 }
 
 /**
- * The file text: header fields first (people open these files), then the canonical body indented
- * by two spaces. Deterministic, so rewriting an unchanged state gives identical bytes.
+ * The file text, in pieces: header fields first (people open these files), then the canonical
+ * body indented by two spaces. Deterministic, so rewriting an unchanged state gives identical
+ * bytes. The body was already encoded once for the checksum, so it cannot fail here.
  */
-function renderStateFile(state: StateEnvelope, bodyText: string): string {
+function writeStateText(state: StateEnvelope, put: (part: string) => void): void {
   const header = [
     `  "formatVersion": ${state.formatVersion}`,
     `  "lineage": ${JSON.stringify(state.lineage)}`,
     `  "serial": ${state.serial}`,
     `  "checksum": ${JSON.stringify(state.checksum)}`,
-    `  "body": ${bodyText.replace(/\n/g, '\n  ')}`,
+    `  "body": `,
   ];
-  return `{\n${header.join(',\n')}\n}\n`;
+  put(`{\n${header.join(',\n')}`);
+  const written = writeCanonicalJson(state.body, { indent: 2, depth: 1 }, put);
+  if (!written.ok) throw new Error(written.error.message);
+  put('\n}\n');
 }
 
 /**
@@ -110,14 +119,12 @@ export async function writeStateFile<Body>(
     };
   }
   const sum = checksumOf({ formatVersion, lineage, serial, body });
-  const bodyText = canonicalJson(body, { indent: 2 });
-  if (!sum.ok || !bodyText.ok) {
-    const message = !sum.ok ? sum.message : bodyText.ok ? '' : bodyText.error.message;
-    return { ok: false, error: { code: 'STATE_NOT_JSONABLE', path, message: `cannot write the state: body ${message}` } };
+  if (!sum.ok) {
+    return { ok: false, error: { code: 'STATE_NOT_JSONABLE', path, message: `cannot write the state: body ${sum.message}` } };
   }
   const sealed: StateEnvelope<Body> = { formatVersion, lineage, serial, checksum: sum.checksum, body };
   try {
-    await writeFileAtomic(path, renderStateFile(sealed, bodyText.text));
+    await writeFileAtomicFrom(path, (put) => writeStateText(sealed, put));
   } catch (e) {
     return { ok: false, error: { code: 'STATE_WRITE_FAILED', path, message: `cannot write the state file: ${describeError(e)}` } };
   }
