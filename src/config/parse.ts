@@ -11,7 +11,7 @@ import { hasDuplicateKeys } from './duplicate-keys.js';
 import { normalizeLayout } from './normalize.js';
 import { runRules } from './rules.js';
 import { validateShape } from './schema.js';
-import { sourceLocator, withSpan, type SourceLocator } from './source.js';
+import { lazySourceLocator, sourceLocator, withSpan, type SourceLocator } from './source.js';
 
 export interface ParseResult {
   /** Present only when there are no errors (warnings allowed). */
@@ -24,6 +24,26 @@ export interface ParseResult {
 const MAX_ALIAS_COUNT = 100;
 
 export function parseLayoutText(text: string, file = '<input>'): ParseResult {
+  const { written, diagnostics, lineCounter } = readYaml(text, file);
+  if (written === undefined) return { diagnostics: sortDiagnostics(diagnostics) };
+  // The yaml Document is not kept while the value is checked: at 100k entries it is ~190 MB of
+  // live heap. Diagnostics need its source ranges, so the first one asks for a second parse
+  // (the text is the same, so are the ranges); a valid layout never pays for it.
+  const locator = lazySourceLocator(file, lineCounter, () => parseYaml(text).doc);
+
+  diagnostics.push(...validateShape(written, locator));
+  const normalized = normalizeLayout(written, locator);
+  diagnostics.push(...normalized.diagnostics, ...runRules(normalized, locator));
+
+  const sorted = sortDiagnostics(diagnostics);
+  return hasErrors(sorted) ? { diagnostics: sorted } : { layout: normalized.layout, diagnostics: sorted };
+}
+
+/**
+ * The document's plain value and the yaml-level diagnostics; `written` is undefined when the
+ * tree is unusable. The Document itself stays inside, so it is garbage once this returns.
+ */
+function readYaml(text: string, file: string): { written: unknown; diagnostics: Diagnostic[]; lineCounter: LineCounter } {
   const { doc, lineCounter } = parseYaml(text);
   const locator = sourceLocator(doc, lineCounter, file);
   const diagnostics: Diagnostic[] = [
@@ -32,17 +52,8 @@ export function parseLayoutText(text: string, file = '<input>'): ParseResult {
   ];
   // Duplicate keys leave a usable document (the rest can still be checked); anything else
   // means the tree is not what the author meant, and checking it would only add noise.
-  if (doc.errors.some((error) => error.code !== 'DUPLICATE_KEY')) return { diagnostics: sortDiagnostics(diagnostics) };
-
-  const written = toValue(doc, locator, diagnostics);
-  if (written === undefined) return { diagnostics: sortDiagnostics(diagnostics) };
-
-  diagnostics.push(...validateShape(written, locator));
-  const normalized = normalizeLayout(written, locator);
-  diagnostics.push(...normalized.diagnostics, ...runRules(normalized, locator));
-
-  const sorted = sortDiagnostics(diagnostics);
-  return hasErrors(sorted) ? { diagnostics: sorted } : { layout: normalized.layout, diagnostics: sorted };
+  if (doc.errors.some((error) => error.code !== 'DUPLICATE_KEY')) return { written: undefined, diagnostics, lineCounter };
+  return { written: toValue(doc, locator, diagnostics), diagnostics, lineCounter };
 }
 
 /**

@@ -60,6 +60,21 @@ export function sourceLocator(doc: Document, lineCounter: LineCounter, file: str
   };
 }
 
+/**
+ * A locator that builds its Document only when first asked for a position: `document` must give
+ * the Document of the same text `lineCounter` counted (a second parse does).
+ */
+export function lazySourceLocator(file: string, lineCounter: LineCounter, document: () => Document): SourceLocator {
+  let inner: SourceLocator | undefined;
+  const located = (): SourceLocator => (inner ??= sourceLocator(document(), lineCounter, file));
+  return {
+    file,
+    lineCounter,
+    has: (path) => located().has(path),
+    span: (path, target) => located().span(path, target),
+  };
+}
+
 function keyText(key: unknown): string | undefined {
   if (isScalar(key)) return String(key.value);
   return undefined;
