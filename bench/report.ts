@@ -1,5 +1,6 @@
 // The table and the targets of issue 7, computed from one run's results. Pure.
 
+import type { KernelBenchOutcome } from './kernel/run.js';
 import type { SizeResult } from './workload.js';
 
 export interface TargetCheck {
@@ -65,6 +66,13 @@ export function evaluateTargets(results: readonly SizeResult[]): TargetCheck[] {
     check('peak RSS, 100k, validate alone', 500, ' MB', big?.peakRssValidateOnlyBytes !== undefined ? big.peakRssValidateOnlyBytes / 1024 / 1024 : null, (v) => v.toFixed(0)),
     check('peak RSS, 100k, yaml parse alone (the floor)', 500, ' MB', big?.peakRssYamlOnlyBytes !== undefined ? big.peakRssYamlOnlyBytes / 1024 / 1024 : null, (v) => v.toFixed(0)),
   ];
+}
+
+/** Issue 7's kernel target: per-call cost through openKernel over the raw C loop's. */
+export function kernelTarget(outcome: KernelBenchOutcome): TargetCheck {
+  const name = 'kernel backend per-call cost / raw C loop (in the test VM)';
+  if (outcome.status !== 'measured') return { name, limit: '<= 2x', measured: null, pass: null };
+  return { name, limit: '<= 2x', measured: `${outcome.summary.ratio.toFixed(2)}x`, pass: outcome.summary.ratio <= 2 };
 }
 
 export function formatTargets(targets: readonly TargetCheck[]): string {

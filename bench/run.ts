@@ -8,7 +8,8 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { evaluateTargets, formatTable, formatTargets } from './report.js';
+import { formatKernelBench, runKernelBench } from './kernel/run.js';
+import { evaluateTargets, formatTable, formatTargets, kernelTarget } from './report.js';
 import type { SizeResult } from './workload.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,8 +41,10 @@ for (const entries of sizes) {
   process.stderr.write(`bench: ${entries} entries x ${runs} runs...\n`);
   results.push(await runSize(entries));
 }
-const targets = evaluateTargets(results);
-process.stdout.write(`${formatTable(results)}\n\n${formatTargets(targets)}\n`);
+process.stderr.write('bench: kernel micro-benchmark (boots the test VM; BENCH_KERNEL=0 skips it)...\n');
+const kernel = await runKernelBench();
+const targets = [...evaluateTargets(results), kernelTarget(kernel)];
+process.stdout.write(`${formatTable(results)}\n\n${formatKernelBench(kernel)}\n\n${formatTargets(targets)}\n`);
 
 const report = {
   takenAt: new Date().toISOString(),
@@ -50,6 +53,7 @@ const report = {
   cpuModel: cpus()[0]?.model ?? 'unknown',
   runs,
   results,
+  kernel,
   targets,
 };
 const out = join(benchSourceDir, 'results.json');
