@@ -28,7 +28,9 @@ import {
 import { loadNative, O_RDWR, type NativeAddon } from './native.js';
 import {
   ALLOWED_IOVAS_OFFSET,
+  STRUCT_SCRATCH_SIZE,
   STRUCT_SIZE,
+  StructScratch,
   decodeIoasAllocOut,
   decodeIoasCopyOut,
   decodeIoasIovaRangesOut,
@@ -135,9 +137,16 @@ function ok<T extends object>(outputs: T): Ok<T> {
   return { errno: 0, code: 'OK', ...outputs } as Ok<T>;
 }
 
+/** IOVA_RANGES answers with up to this many ranges use the reusable array buffer. */
+const SCRATCH_RANGES = 64;
+
 class KernelBackend implements KernelContext {
   #fd: number;
   readonly #addon: NativeAddon;
+  // Every call's struct, and IOVA_RANGES' array, are written into these instead of fresh
+  // buffers: safe because each ioctl is synchronous and decoded before the next call.
+  readonly #scratch = new StructScratch(STRUCT_SCRATCH_SIZE);
+  readonly #rangeScratch = new StructScratch(SCRATCH_RANGES * STRUCT_SIZE.iovaRange);
 
   constructor(addon: NativeAddon, fd: number) {
     this.#addon = addon;
@@ -153,18 +162,18 @@ class KernelBackend implements KernelContext {
   }
 
   destroy(args: DestroyArgs): UapiResult {
-    const errno = this.#ioctl(IOMMUFD_CMD.DESTROY, encodeDestroy(args));
+    const errno = this.#ioctl(IOMMUFD_CMD.DESTROY, encodeDestroy(args, this.#scratch));
     return errno ? failed(errno) : ok({});
   }
 
   ioasAlloc(args: IoasAllocArgs): UapiResult<IoasAllocOut> {
-    const bytes = encodeIoasAlloc(args);
+    const bytes = encodeIoasAlloc(args, this.#scratch);
     const errno = this.#ioctl(IOMMUFD_CMD.IOAS_ALLOC, bytes);
     return errno ? failed(errno) : ok(decodeIoasAllocOut(bytes));
   }
 
   ioasAllowIovas(args: IoasAllowIovasArgs): UapiResult {
-    const bytes = encodeIoasAllowIovas({ ioasId: args.ioasId, numIovas: args.ranges.length });
+    const bytes = encodeIoasAllowIovas({ ioasId: args.ioasId, numIovas: args.ranges.length }, this.#scratch);
     // With no ranges the kernel never reads the pointer, which stays 0.
     const errno = args.ranges.length === 0
       ? this.#ioctl(IOMMUFD_CMD.IOAS_ALLOW_IOVAS, bytes)
@@ -175,8 +184,9 @@ class KernelBackend implements KernelContext {
   ioasIovaRanges(args: IoasIovaRangesArgs): IovaRangesResult {
     const capacity = args.numIovas <= MAX_DIRECT_RANGE_CAPACITY ? args.numIovas : this.#trueRangeCount(args);
     if (typeof capacity !== 'number') return capacity;
-    const bytes = encodeIoasIovaRanges({ ioasId: args.ioasId, numIovas: capacity });
-    const array = new Uint8Array(capacity * STRUCT_SIZE.iovaRange);
+    const bytes = encodeIoasIovaRanges({ ioasId: args.ioasId, numIovas: capacity }, this.#scratch);
+    const arrayBytes = capacity * STRUCT_SIZE.iovaRange;
+    const array = capacity <= SCRATCH_RANGES ? this.#rangeScratch.take(arrayBytes).bytes : new Uint8Array(arrayBytes);
     const errno = capacity === 0
       ? this.#ioctl(IOMMUFD_CMD.IOAS_IOVA_RANGES, bytes)
       : this.#addon.ioctlWithBuffer(this.#fd, IOMMUFD_CMD.IOAS_IOVA_RANGES, bytes, ALLOWED_IOVAS_OFFSET, array);
@@ -194,32 +204,32 @@ class KernelBackend implements KernelContext {
    * kernel for the count with capacity 0 and use min(claimed, true count).
    */
   #trueRangeCount(args: IoasIovaRangesArgs): number | Failed {
-    const probe = encodeIoasIovaRanges({ ioasId: args.ioasId, numIovas: 0 });
+    const probe = encodeIoasIovaRanges({ ioasId: args.ioasId, numIovas: 0 }, this.#scratch);
     const errno = this.#ioctl(IOMMUFD_CMD.IOAS_IOVA_RANGES, probe);
     if (errno !== 0 && errno !== ERRNO.EMSGSIZE) return failed(errno);
     return Math.min(args.numIovas, decodeIoasIovaRangesOut(probe).numIovas);
   }
 
   ioasMap(args: IoasMapArgs): UapiResult<IoasMapOut> {
-    const bytes = encodeIoasMap(args);
+    const bytes = encodeIoasMap(args, this.#scratch);
     const errno = this.#ioctl(IOMMUFD_CMD.IOAS_MAP, bytes);
     return errno ? failed(errno) : ok(decodeIoasMapOut(bytes));
   }
 
   ioasCopy(args: IoasCopyArgs): UapiResult<IoasCopyOut> {
-    const bytes = encodeIoasCopy(args);
+    const bytes = encodeIoasCopy(args, this.#scratch);
     const errno = this.#ioctl(IOMMUFD_CMD.IOAS_COPY, bytes);
     return errno ? failed(errno) : ok(decodeIoasCopyOut(bytes));
   }
 
   ioasUnmap(args: IoasUnmapArgs): UapiResult<IoasUnmapOut> {
-    const bytes = encodeIoasUnmap(args);
+    const bytes = encodeIoasUnmap(args, this.#scratch);
     const errno = this.#ioctl(IOMMUFD_CMD.IOAS_UNMAP, bytes);
     return errno ? failed(errno) : ok(decodeIoasUnmapOut(bytes));
   }
 
   option(args: OptionArgs): UapiResult<OptionOut> {
-    const bytes = encodeOption(args);
+    const bytes = encodeOption(args, this.#scratch);
     const errno = this.#ioctl(IOMMUFD_CMD.OPTION, bytes);
     return errno ? failed(errno) : ok(decodeOptionOut(bytes));
   }
@@ -228,7 +238,7 @@ class KernelBackend implements KernelContext {
     // The kernel takes a length; last - start + 1 wraps to 0 for the full range, which the kernel
     // rejects (EINVAL) just as it would a zero length.
     const length = BigInt.asUintN(64, args.last - args.start + 1n);
-    const errno = this.#ioctl(IOMMUFD_CMD.TEST_CMD, encodeTestAddReserved({ ioasId: args.ioasId, start: args.start, length }));
+    const errno = this.#ioctl(IOMMUFD_CMD.TEST_CMD, encodeTestAddReserved({ ioasId: args.ioasId, start: args.start, length }, this.#scratch));
     return errno ? failed(errno) : ok({});
   }
 

@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   ALLOWED_IOVAS_OFFSET,
+  STRUCT_SCRATCH_SIZE,
   STRUCT_SIZE,
+  StructScratch,
   decodeIoasAllocOut,
   decodeIoasCopyOut,
   decodeIoasIovaRangesOut,
@@ -105,5 +107,22 @@ describe('uapi struct layouts (spec §2, little-endian)', () => {
 
   it('decoders refuse a buffer shorter than the struct', () => {
     expect(() => decodeIoasMapOut(new Uint8Array(39))).toThrow(RangeError);
+  });
+});
+
+describe('struct scratch buffer', () => {
+  it('gives the same bytes as a fresh buffer, with no leftovers from a longer earlier struct', () => {
+    const scratch = new StructScratch(STRUCT_SCRATCH_SIZE);
+    // A 72-byte struct full of non-zero fields, then shorter ones into the same memory.
+    encodeTestAddReserved({ ioasId: 0xffffffff, start: (1n << 64n) - 1n, length: (1n << 64n) - 1n }, scratch);
+    const map = { flags: 7, ioasId: 9, userVa: 0x7f00_0000_1000n, length: 0x2000n, iova: 0xffff_ffff_ffff_f000n };
+    expect([...encodeIoasMap(map, scratch)]).toEqual([...encodeIoasMap(map)]);
+    const option = { optionId: 1, op: 1, objectId: 3, val64: 0n };
+    expect([...encodeOption(option, scratch)]).toEqual([...encodeOption(option)]);
+    expect([...encodeDestroy({ id: 5 }, scratch)]).toEqual([...encodeDestroy({ id: 5 })]);
+  });
+
+  it('refuses a struct larger than its buffer', () => {
+    expect(() => encodeIoasMap({ flags: 0, ioasId: 1, userVa: 0n, length: 0n, iova: 0n }, new StructScratch(16))).toThrow(RangeError);
   });
 });
