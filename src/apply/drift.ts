@@ -11,20 +11,18 @@
 //     destroyed at the end.
 // What it cannot see is listed in docs/drift.md (extra mappings someone added elsewhere, the user
 // VA and access rights behind an area, which of two equal-range areas it is).
-import { openSimulator } from '../backends/sim/index.js';
+import type { SimContext } from '../backends/sim/index.js';
 import { entryAddress, ioasAddress, OPTIONS_ADDRESS } from '../plan/diff.js';
 import type { IovaRange, RlimitMode } from '../model/layout.js';
 import type { RecordedIoas, StateBody } from '../model/recorded.js';
+import { replayOnSimulator } from './replay.js';
 import {
-  IOMMU_IOAS_MAP_FIXED_IOVA,
   IOMMU_IOAS_MAP_READABLE,
   IOMMU_OPTION_HUGE_PAGES,
   IOMMU_OPTION_OP_GET,
-  IOMMU_OPTION_OP_SET,
   IOMMU_OPTION_RLIMIT_MODE,
   isOk,
   type IovaRangesResult,
-  type SyncUapiContext,
   type UapiContext,
 } from '../model/uapi.js';
 
@@ -49,34 +47,6 @@ const hex = (v: bigint): string => `0x${v.toString(16)}`;
 const formatRanges = (ranges: readonly IovaRange[]): string => (ranges.length === 0 ? '[]' : ranges.map((r) => `[${hex(r.start)}, ${hex(r.last)}]`).join(' '));
 const describeRanges = (r: IovaRangesResult): string => (isOk(r) ? `${formatRanges(r.ranges)} alignment ${hex(r.outIovaAlignment)}` : r.code);
 
-/** The recorded state rebuilt on a fresh simulator: the expectation for every query. */
-interface Replay {
-  readonly sim: SyncUapiContext;
-  /** Recorded IOAS id -> the replay's id for it (absent when the replay itself failed). */
-  readonly ids: ReadonlyMap<number, number>;
-}
-
-function replay(body: StateBody): Replay {
-  const sim = openSimulator();
-  const ids = new Map<number, number>();
-  for (const ioas of body.ioas) {
-    const alloc = sim.ioasAlloc({ flags: 0 });
-    if (!isOk(alloc)) continue;
-    const id = alloc.outIoasId;
-    ids.set(ioas.id, id);
-    if (!ioas.hugePages) sim.option({ optionId: IOMMU_OPTION_HUGE_PAGES, op: IOMMU_OPTION_OP_SET, objectId: id, val64: 0n });
-    if (ioas.allowedIovas.length > 0) sim.ioasAllowIovas({ ioasId: id, ranges: ioas.allowedIovas });
-    // Fixed maps at the recorded IOVAs rebuild the occupancy the automatic allocator sees; the
-    // user VA only matters for automatic placement, so the recorded one is as good as any.
-    for (const entry of ioas.entries) {
-      for (const area of entry.areas) {
-        sim.ioasMap({ flags: IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE, ioasId: id, userVa: area.userVa, length: area.length, iova: area.iova });
-      }
-    }
-  }
-  return { sim, ids };
-}
-
 const sameRanges = (a: IovaRangesResult, b: IovaRangesResult): boolean =>
   isOk(a) && isOk(b)
     ? a.outIovaAlignment === b.outIovaAlignment && a.ranges.length === b.ranges.length && a.ranges.every((r, i) => r.start === b.ranges[i]?.start && r.last === b.ranges[i]?.last)
@@ -87,13 +57,12 @@ function probeUserVa(body: StateBody): bigint | null {
   return body.memory[0]?.userVa ?? null;
 }
 
-async function checkIoas(ctx: UapiContext, body: StateBody, ioas: RecordedIoas, ranges: IovaRangesResult, expected: Replay, scratchId: number | null): Promise<Drift[]> {
+async function checkIoas(ctx: UapiContext, body: StateBody, ioas: RecordedIoas, ranges: IovaRangesResult, expected: SimContext, scratchId: number | null): Promise<Drift[]> {
   const drifts: Drift[] = [];
   const address = ioasAddress(ioas.name);
-  const simId = expected.ids.get(ioas.id);
-  if (simId === undefined) return [{ kind: 'probe-failed', address, recorded: `IOAS id ${ioas.id}`, actual: 'the recorded state could not be replayed on a simulator' }];
+  const simId = ioas.id;
 
-  const want = expected.sim.ioasIovaRanges({ ioasId: simId, numIovas: RANGES_CAPACITY });
+  const want = expected.ioasIovaRanges({ ioasId: simId, numIovas: RANGES_CAPACITY });
   if (!sameRanges(ranges, want)) drifts.push({ kind: 'iova-ranges', address, recorded: `IOVA_RANGES ${describeRanges(want)}`, actual: `IOVA_RANGES ${describeRanges(ranges)}` });
 
   const huge = await ctx.option({ optionId: IOMMU_OPTION_HUGE_PAGES, op: IOMMU_OPTION_OP_GET, objectId: ioas.id, val64: 0n });
@@ -104,9 +73,9 @@ async function checkIoas(ctx: UapiContext, body: StateBody, ioas: RecordedIoas, 
   if (probeVa !== null) {
     const args = { flags: IOMMU_IOAS_MAP_READABLE, userVa: probeVa, length: PROBE_LENGTH, iova: 0n };
     const got = await ctx.ioasMap({ ...args, ioasId: ioas.id });
-    const exp = expected.sim.ioasMap({ ...args, ioasId: simId });
+    const exp = expected.ioasMap({ ...args, ioasId: simId });
     if (isOk(got)) await ctx.ioasUnmap({ ioasId: ioas.id, iova: got.iova, length: PROBE_LENGTH });
-    if (isOk(exp)) expected.sim.ioasUnmap({ ioasId: simId, iova: exp.iova, length: PROBE_LENGTH });
+    if (isOk(exp)) expected.ioasUnmap({ ioasId: simId, iova: exp.iova, length: PROBE_LENGTH });
     const show = (r: typeof got): string => (isOk(r) ? `lands at ${hex(r.iova)}` : `fails with ${r.code}`);
     if (isOk(got) !== isOk(exp) || (isOk(got) && isOk(exp) && got.iova !== exp.iova) || (!isOk(got) && !isOk(exp) && got.errno !== exp.errno)) {
       drifts.push({
@@ -162,7 +131,9 @@ export async function checkDrift(ctx: UapiContext, body: StateBody): Promise<Dri
   }
   if (present.length === 0) return drifts;
 
-  const expected = replay(body);
+  const replayed = replayOnSimulator(body);
+  if (!replayed.ok) return [...drifts, { kind: 'probe-failed', address: OPTIONS_ADDRESS, recorded: 'a consistent recorded state', actual: replayed.message }];
+  const expected = replayed.sim;
   const needsScratch = present.some(({ ioas }) => ioas.entries.some((e) => e.areas.length > 0));
   let scratchId: number | null = null;
   if (needsScratch) {
@@ -173,7 +144,7 @@ export async function checkDrift(ctx: UapiContext, body: StateBody): Promise<Dri
     for (const { ioas, ranges } of present) drifts.push(...(await checkIoas(ctx, body, ioas, ranges, expected, scratchId)));
   } finally {
     if (scratchId !== null) await ctx.destroy({ id: scratchId });
-    expected.sim.close();
+    expected.close();
   }
   return drifts;
 }
