@@ -54,10 +54,13 @@ export function checkKernelEnvironment(): EnvironmentCheck {
   return { ok: true, env: { kernel, qemu } };
 }
 
-/** Variables that tune the guest tests (IOASFORM_DIFF_SEED, IOASFORM_DIFF_RUNS) reach the guest. */
+/**
+ * Variables that tune the guest tests (IOASFORM_DIFF_SEED, IOASFORM_DIFF_RUNS) reach the guest, and
+ * IOASFORM_KERNEL_GUEST_FILTER (a file-name substring: only matching guest files run).
+ */
 function passThroughEnvironment(): string {
   return Object.entries(process.env)
-    .filter(([name, value]) => name.startsWith('IOASFORM_DIFF_') && /^\w+$/.test(name) && value !== undefined)
+    .filter(([name, value]) => (name.startsWith('IOASFORM_DIFF_') || name === 'IOASFORM_KERNEL_GUEST_FILTER') && /^\w+$/.test(name) && value !== undefined)
     .map(([name, value]) => `export ${name}='${(value ?? '').replace(/'/g, `'\\''`)}'`)
     .join('\n');
 }
