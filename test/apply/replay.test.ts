@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { replayOnSimulator } from '../../src/apply/replay.js';
 import type { StateBody } from '../../src/model/recorded.js';
-import { applyLayout, exampleLayout, readBody, tempStatePath } from './support.js';
+import { predict } from '../../src/apply/predict.js';
+import { applyLayout, exampleLayout, planOnly, readBody, tempStatePath } from './support.js';
 
 interface SnapObject { id: number; hugePages: boolean; allowed: unknown; areas: { iova: string; last: string; flags: number }[] }
 
@@ -29,5 +30,19 @@ describe('replayOnSimulator', () => {
     const replayed = replayOnSimulator(gapped);
     expect(replayed.ok).toBe(true);
     if (replayed.ok) expect((replayed.sim.snapshot() as unknown as { objects: SnapObject[] }).objects.map((o) => o.id)).toEqual([3, 5]);
+  });
+
+  it('predicts a kernel plan (no snapshot in the state) exactly as the simulator state does', async () => {
+    const statePath = await tempStatePath();
+    await applyLayout(statePath, await exampleLayout('dpdk-appliance'));
+    const body = await readBody(statePath);
+    const plan = await planOnly(statePath, await exampleLayout('test-lab'));
+    const withSnapshot = await predict(plan, body);
+    const replayed = await predict(plan, { ...body, sim: null });
+    expect(withSnapshot.ok && replayed.ok).toBe(true);
+    if (!withSnapshot.ok || !replayed.ok) return;
+    const iovas = (p: typeof withSnapshot.plan): unknown => p.steps.map((s) => ('predictedIova' in s ? s.predictedIova : null));
+    expect(iovas(replayed.plan)).toEqual(iovas(withSnapshot.plan));
+    expect((iovas(replayed.plan) as unknown[]).some((v) => v !== null && v !== undefined)).toBe(true);
   });
 });
