@@ -175,21 +175,32 @@ const comparable = (b: StateBody): unknown => ({ ...b, journalSeq: 'ignored', io
 
 interface Tally { calls: number; injected: number; noFaultPoint: string[]; tolerated: string[] }
 
+interface Fixture { backend: KernelHeldBackend; path: string; before: StateBody; liveBefore: number }
+
 /**
- * For each uapi call k of the apply `from` -> `to` (from: null is an empty state), on a fresh
- * kernel context: apply `from` cleanly, arm a real fault at call k, apply `to`, and check the
- * rollback left the state file and the kernel exactly as before. Stops when k passes the last call.
+ * For each uapi call k of the apply `from` -> `to` (from: null is an empty state): arm a real
+ * fault at call k, apply `to`, and check the rollback left the state file and the kernel exactly
+ * as before. A rolled-back kernel and state are the next k's starting point (that is what the
+ * checks prove); after an apply that went through, a fresh context gets `from` applied again.
+ * Stops when k passes the last call.
  */
 async function sweep(from: string | null, to: string): Promise<Tally> {
   const target = await example(to);
   const base = from ? await example(from) : null;
   const tally: Tally = { calls: 0, injected: 0, noFaultPoint: [], tolerated: [] };
-  for (let k = 1; k < 400; k++) {
+  const fresh = async (): Promise<Fixture> => {
     const backend = held();
     const path = await statePath();
     if (base) expect((await apply(path, backend, base)).report.outcome).toBe('applied');
-    const before = await body(path);
-    const liveBefore = await liveIoasIds(backend.ctx);
+    return { backend, path, before: await body(path), liveBefore: (await liveIoasIds(backend.ctx)).length };
+  };
+  const discard = (f: Fixture): void => {
+    expect(f.backend.close().errors).toEqual([]);
+    opened = opened.filter((b) => b !== f.backend);
+  };
+  let fixture = await fresh();
+  for (let k = 1; k < 400; k++) {
+    const { backend, path, before, liveBefore } = fixture;
     const armed: Armed = { at: k, n: 0 };
     const { report } = await apply(path, backend, target, failNthAt(armed));
     const after = await body(path);
@@ -198,6 +209,7 @@ async function sweep(from: string | null, to: string): Promise<Tally> {
       // k is past the last call: the apply ran clean.
       expect(report.outcome).toBe('applied');
       tally.calls = k - 1;
+      discard(fixture);
       return tally;
     }
     const label = `${from ?? 'empty'} -> ${to}, call ${k} (${seen.method})`;
@@ -205,21 +217,22 @@ async function sweep(from: string | null, to: string): Promise<Tally> {
       // The call reached no fault point, or the kernel tolerated the failure (a fallback path).
       (seen.fired ? tally.tolerated : tally.noFaultPoint).push(`${k}:${seen.method}`);
       expect(report.outcome, label).toBe('applied');
-    } else {
-      tally.injected++;
-      expect(seen.fired, `${label}: failed with ${seen.code} although no fault fired`).toBe(true);
-      expect(report.outcome, `${label}: ${JSON.stringify(report.undos.map((u) => u.code))}`).toBe('rolled-back');
-      expect(report.failure?.errno, label).toBe(seen.errno);
-      expect(report.failure?.code, label).toBe(seen.code);
-      expect(comparable(after), label).toEqual(comparable(before));
-      // The kernel equals the pre-apply state: the drift check (ids, IOVA_RANGES, options, allowed
-      // ranges, every area) finds nothing, and exactly as many IOASes exist as before.
-      expect(await checkDrift(backend.ctx, after), label).toEqual([]);
-      expect((await liveIoasIds(backend.ctx)).length, label).toBe(liveBefore.length);
-      expect(backend.regions().map((r) => r.name), label).toEqual(after.memory.map((m) => m.name));
+      discard(fixture);
+      fixture = await fresh();
+      continue;
     }
-    expect(backend.close().errors).toEqual([]);
-    opened = opened.filter((b) => b !== backend);
+    tally.injected++;
+    expect(seen.fired, `${label}: failed with ${seen.code} although no fault fired`).toBe(true);
+    expect(report.outcome, `${label}: ${JSON.stringify(report.undos.map((u) => u.code))}`).toBe('rolled-back');
+    expect(report.failure?.errno, label).toBe(seen.errno);
+    expect(report.failure?.code, label).toBe(seen.code);
+    expect(comparable(after), label).toEqual(comparable(before));
+    // The kernel equals the pre-apply state: the drift check (ids, IOVA_RANGES, options, allowed
+    // ranges, every area) finds nothing, and exactly as many IOASes exist as before.
+    expect(await checkDrift(backend.ctx, after), label).toEqual([]);
+    expect((await liveIoasIds(backend.ctx)).length, label).toBe(liveBefore);
+    expect(backend.regions().map((r) => r.name).sort(), label).toEqual(after.memory.map((m) => m.name).sort());
+    fixture = { ...fixture, before: after };
   }
   throw new Error('more than 400 calls');
 }
