@@ -6,6 +6,7 @@ import type { Step } from '../model/step.js';
 import type { Change } from '../plan/diff.js';
 import type { Plan } from '../plan/plan.js';
 import { errnoMeaning } from './errno-meaning.js';
+import { replayOnSimulator } from './replay.js';
 import { runTableStep } from './runner.js';
 import { openTarget } from './target.js';
 import { WorkingTable } from './working-table.js';
@@ -26,7 +27,15 @@ export type PredictResult =
 export async function predict(plan: Plan, body: StateBody): Promise<PredictResult> {
   // Prediction always runs on a simulator, also for kernel plans: the recorded state says what
   // the kernel holds, and the simulator allocates IOVAs exactly as the kernel does.
-  const opened = openTarget('sim', body.sim ? body : { ...body, sim: null });
+  // A kernel state stores no simulator snapshot: rebuild one from what it records.
+  let sim: unknown = body.sim;
+  if (!sim && body.ioas.length > 0) {
+    const replayed = replayOnSimulator(body);
+    if (!replayed.ok) return { ok: false, failure: null, message: replayed.message };
+    sim = replayed.sim.snapshot();
+    replayed.sim.close();
+  }
+  const opened = openTarget('sim', { ...body, sim: sim ?? null });
   if (!opened.ok) return { ok: false, failure: null, message: opened.message };
   const { target } = opened;
   const table = WorkingTable.from(body);
