@@ -1,6 +1,7 @@
 // Plans, apply reports and states as text for people, Terraform style. Pure: returns strings;
 // color is a parameter (the command decides: a TTY and no NO_COLOR).
 import { diffArrays } from 'diff';
+import { deviceSourceText } from '../model/layout.js';
 import type { StateBody } from '../model/recorded.js';
 import { formatBacking, formatRanges, hex } from '../model/format.js';
 import type { Step } from '../model/step.js';
@@ -79,11 +80,23 @@ function attributeLines(change: Change, st: Style): string[] {
   return lines;
 }
 
+/** For a device: what happens to it, e.g. ` (attach to ioas.dp0)`. */
+function deviceNote(change: Change): string {
+  if (change.kind !== 'device') return '';
+  const ioas = change.attributes.find((a) => a.name === 'ioas');
+  const from = ioas?.before ?? null;
+  const to = ioas?.after ?? null;
+  if (change.action === 'create') return ` (attach to ioas.${to})`;
+  if (change.action === 'delete') return ` (detach from ioas.${from})`;
+  if (change.action === 'replace') return ` (detach from ioas.${from}, attach to ioas.${to})`;
+  return '';
+}
+
 export function renderChange(change: Change, st: Style): string[] {
   const symbol = SYMBOL[change.action];
   const lines = [`  ${st.bold(`# ${change.address}`)} ${HEADLINE[change.action]}`];
   for (const reason of change.reasons) lines.push(`  ${st.dim(`# (${reason})`)}`);
-  lines.push(`${symbolStyle(change.action, st)(symbol.padStart(3))} ${change.address} {`);
+  lines.push(`${symbolStyle(change.action, st)(symbol.padStart(3))} ${change.address}${deviceNote(change)} {`);
   lines.push(...attributeLines(change, st));
   lines.push('    }');
   return lines;
@@ -97,6 +110,8 @@ export function summaryLine(plan: Plan): string {
 
 export function describeStep(step: Step): string {
   switch (step.op) {
+    case 'attach': return `device=${step.device.name} ${deviceSourceText(step.device.source)} ioas=${step.ioas} profile=${step.device.profile}`;
+    case 'detach': return `device=${step.device.name} ${deviceSourceText(step.device.source)} ioas=${step.ioas}`;
     case 'create-memory': return `memory=${step.memory.name} size=${hex(step.memory.size)} backing=${formatBacking(step.memory.backing)}`;
     case 'release-memory': return `memory=${step.memory.name} user_va=${hex(step.userVa)}`;
     case 'set-rlimit-mode': return `rlimit_mode ${step.previous} -> ${step.mode}`;

@@ -147,6 +147,7 @@ export interface OptionOut { readonly val64: bigint }
  * the kernel learns the real device's regions itself.
  */
 export interface DeviceBindArgs {
+  /** The cdev (/dev/vfio/devices/vfioN), or `pci:<address>` for the backend to resolve through sysfs. */
   readonly path: string;
   readonly profile?: DeviceProfile;
 }
