@@ -2,7 +2,8 @@
 // table (the recorded state body), and returns what happened as data together with the updated
 // body. Forward steps, undo steps and IOVA prediction all go through here.
 
-import { builtinProfile, type DeviceProfile } from '../model/device-profile.js';
+import { builtinProfile, HOST_PROFILE, type DeviceProfile } from '../model/device-profile.js';
+import { readHostProfile } from './host-profile.js';
 import type { Access, Device, DeviceSource, RlimitMode } from '../model/layout.js';
 import type { RecordedEntry, RecordedMemory, StateBody } from '../model/recorded.js';
 import type { Area, Step, StepOutput } from '../model/step.js';
@@ -45,6 +46,13 @@ export interface RunnerEnv {
    * profiles only; `host` needs a resolver that read sysfs (src/apply/host-profile.ts).
    */
   readonly resolveProfile?: (device: Device) => DeviceProfile | null;
+}
+
+/** A built-in profile, or the host's (sysfs) for `host`; a string says why there is none. */
+function defaultProfile(device: Device): DeviceProfile | string {
+  if (device.profile !== HOST_PROFILE) return builtinProfile(device.profile) ?? `no device model for profile '${device.profile}'`;
+  const host = readHostProfile(device.source);
+  return host.ok ? host.profile : `profile host: ${host.message}`;
 }
 
 /** What DeviceBindArgs.path carries for a layout device. */
@@ -126,8 +134,11 @@ export async function runTableStep(env: RunnerEnv, table: WorkingTable, step: St
       if (!ioas) return mismatch(step, `ioas.${step.ioas} is not in the state`);
       if (table.device(step.device.name)) return mismatch(step, `device.${step.device.name} is already attached`);
       if (!ctx.deviceBind || !ctx.deviceAttach || !ctx.deviceUnbind) return unsupported(step);
-      const profile = env.resolveProfile ? env.resolveProfile(step.device) : builtinProfile(step.device.profile);
-      if (!profile) return { ok: false, call: callName(step), errno: ERRNO.ENODEV, code: 'ENODEV', message: `no device model for profile '${step.device.profile}' here` };
+      const resolved = env.resolveProfile ? env.resolveProfile(step.device) : defaultProfile(step.device);
+      if (typeof resolved === 'string' || resolved === null) {
+        return { ok: false, call: callName(step), errno: ERRNO.ENODEV, code: 'ENODEV', message: resolved ?? `no device model for profile '${step.device.profile}'` };
+      }
+      const profile = resolved;
       const bound = await ctx.deviceBind({ path: deviceBindPath(step.device.source), profile });
       if (!isOk(bound)) return failed(step, bound);
       const attached = await ctx.deviceAttach({ devId: bound.devId, ptId: ioas.id });
