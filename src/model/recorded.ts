@@ -79,7 +79,6 @@ export function entryExtent(entry: RecordedEntry): { iova: bigint; length: bigin
 export function recordedLayout(body: StateBody): Layout {
   const devices = (body.devices ?? []).map(({ name, source, ioas, profile }) => ({ name, source, ioas, profile }));
   return {
-    ...(devices.length > 0 ? { devices } : {}),
     version: 1,
     options: body.options,
     memory: body.memory.map(({ name, size, backing }) => ({ name, size, backing })),
@@ -90,6 +89,7 @@ export function recordedLayout(body: StateBody): Layout {
       mappings: i.entries.flatMap((e) => (e.spec.kind === 'mapping' ? [e.spec.mapping] : [])),
       copies: i.entries.flatMap((e) => (e.spec.kind === 'copy' ? [e.spec.copy] : [])),
     })),
+    ...(devices.length > 0 ? { devices } : {}),
   };
 }
 

@@ -192,10 +192,10 @@ export async function runGuestSuite(
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', `local,path=${REPO_ROOT},mount_tag=repo,security_model=none,readonly=on,multidevs=remap`,
     '-virtfs', `local,path=${OUT_DIR},mount_tag=out,security_model=none`,
-    // The device VM (opt-in: slower to boot): an Intel IOMMU and an e1000e at 0000:00:03.0 that
-    // test/kernel/guest/devices.guest.ts hands to vfio-pci (shared/kernel/README.md).
+    // The device VM (opt-in): an Intel IOMMU and an e1000e at a fixed address, 0000:00:10.0 (the
+    // 9p devices take the low slots), that test/kernel/guest/devices.guest.ts hands to vfio-pci.
     ...(process.env.IOASFORM_KERNEL_DEVICE === '1'
-      ? ['-machine', 'q35,kernel-irqchip=split', '-device', 'intel-iommu,intremap=on,caching-mode=on', '-device', 'e1000e']
+      ? ['-machine', 'q35,kernel-irqchip=split', '-device', 'intel-iommu,intremap=on,caching-mode=on', '-device', 'e1000e,addr=0x10']
       : []),
   ];
   const started = Date.now();
