@@ -14,7 +14,7 @@ const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed
 const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
 
 export function formatTable(results: readonly SizeResult[]): string {
-  const head = ['entries', 'yaml parse', 'validate', 'plan empty', 'plan 1%', 'sim apply', 'sim calls', 'runner apply', 'state save', 'state load', 'peak RSS MB', 'RSS yaml/validate only', 'steps', 'state MB'];
+  const head = ['entries', 'yaml parse', 'validate', 'plan empty', 'plan 1%', 'sim apply', 'sim calls', 'runner apply', 'applier apply', 'state save', 'state load', 'peak RSS MB', 'RSS yaml/validate only', 'steps', 'state MB'];
   const rows = results.map((r) => [
     String(r.entries),
     ms(r.ms.yamlParse.medianMs),
@@ -24,6 +24,7 @@ export function formatTable(results: readonly SizeResult[]): string {
     ms(r.ms.simApply.medianMs),
     ms(r.ms.simCallsOnly.medianMs),
     r.ms.runnerApply ? ms(r.ms.runnerApply.medianMs) : 'skipped',
+    r.ms.applierApply ? ms(r.ms.applierApply.medianMs) : 'skipped',
     ms(r.ms.stateSave.medianMs),
     ms(r.ms.stateLoad.medianMs),
     mb(r.peakRssBytes),
@@ -34,7 +35,7 @@ export function formatTable(results: readonly SizeResult[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
   return [
-    'times in ms (median); sim apply = plan steps on the simulator + recorded body, sim calls = the same uapi calls alone; steps = plan against empty / 1%-changed state',
+    'times in ms (median); sim apply = plan steps on the simulator + recorded body, sim calls = the same uapi calls alone; applier apply = a real apply (journal, commits, final state save); steps = plan against empty / 1%-changed state',
     line(head),
     `|${widths.map((w) => '-'.repeat(w + 1) + ':').join('|')}|`,
     ...rows.map(line),
@@ -59,6 +60,7 @@ export function evaluateTargets(results: readonly SizeResult[]): TargetCheck[] {
     check('simulator apply 100k / 10k', 12, 'x', big && mid ? big.ms.simApply.medianMs / mid.ms.simApply.medianMs : null, x),
     check('simulator alone (uapi calls replayed), 100k', 0.5, ' s', big ? big.ms.simCallsOnly.medianMs / 1000 : null, (v) => v.toFixed(3)),
     check('simulator alone 100k / 10k', 12, 'x', big && mid ? big.ms.simCallsOnly.medianMs / mid.ms.simCallsOnly.medianMs : null, x),
+    check('applier apply (journal + commits + final save) 100k / 10k', 12, 'x', big?.ms.applierApply && mid?.ms.applierApply ? big.ms.applierApply.medianMs / mid.ms.applierApply.medianMs : null, x),
     check('peak RSS, 100k (whole pipeline in one process)', 500, ' MB', big ? big.peakRssBytes / 1024 / 1024 : null, (v) => v.toFixed(0)),
     check('peak RSS, 100k, validate alone', 500, ' MB', big?.peakRssValidateOnlyBytes !== undefined ? big.peakRssValidateOnlyBytes / 1024 / 1024 : null, (v) => v.toFixed(0)),
     check('peak RSS, 100k, yaml parse alone (the floor)', 500, ' MB', big?.peakRssYamlOnlyBytes !== undefined ? big.peakRssYamlOnlyBytes / 1024 / 1024 : null, (v) => v.toFixed(0)),

@@ -11,6 +11,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { runTableStep } from '../src/apply/runner.js';
 import { WorkingTable } from '../src/apply/working-table.js';
 import { simHolder } from '../src/apply/holder.js';
+import { runSteps, withSession } from '../src/apply/session.js';
 import { loadState, saveState } from '../src/apply/store.js';
 import { openSimulator } from '../src/backends/sim/index.js';
 import { parseLayoutText } from '../src/config/parse.js';
@@ -43,6 +44,12 @@ export interface SizeResult {
     readonly stateLoad: Timing;
     /** The applier's runner (src/apply/runner.ts), one run; null above RUNNER_MAX entries. */
     readonly runnerApply: Timing | null;
+    /**
+     * A real apply as `ioasform apply` makes it, minus planning: lock, journal, every call through
+     * the applier, its commits (the final state save included), journal removal, unlock
+     * (withSession + runSteps on a fresh state file); null above RUNNER_MAX entries.
+     */
+    readonly applierApply?: Timing | null;
   };
   /** process.resourceUsage().maxRSS of this process (every phase), bytes. */
   readonly peakRssBytes: number;
@@ -78,6 +85,19 @@ async function runnerApply(steps: Plan['steps']): Promise<StateBody> {
   }
   sim.close();
   return table.body();
+}
+
+/** One real apply of `steps` into a fresh state file in `dir` (see SizeResult.ms.applierApply). */
+export async function applierApply(dir: string, steps: Plan['steps']): Promise<number> {
+  const statePath = join(dir, `applier-${Date.now()}-${Math.random().toString(16).slice(2)}.state.json`);
+  const r = await withSession({ statePath, backend: 'sim', operation: 'apply', lockTimeoutMs: 0 }, async (session) => {
+    const ran = await runSteps(session, steps, 'apply');
+    return ran.ok ? { ok: true as const, value: ran.report } : ran;
+  });
+  if (!r.ok) throw new Error(`applier: ${r.error.code} ${r.error.message}`);
+  if (r.value.outcome !== 'applied') throw new Error(`applier: ${r.value.outcome}`);
+  await rm(statePath, { force: true });
+  return r.value.executed;
 }
 
 export async function measureSize(entries: number, runs: number): Promise<SizeResult> {
@@ -132,6 +152,7 @@ export async function measureSize(entries: number, runs: number): Promise<SizeRe
       return loaded;
     });
     const runner = entries <= RUNNER_MAX ? (await measure(1, () => runnerApply(steps))).timing : null;
+    const applier = entries <= RUNNER_MAX ? (await measure(runs, () => applierApply(dir, steps))).timing : null;
     return {
       entries,
       runs,
@@ -150,6 +171,7 @@ export async function measureSize(entries: number, runs: number): Promise<SizeRe
         stateSave: stateSave.timing,
         stateLoad: stateLoad.timing,
         runnerApply: runner,
+        applierApply: applier,
       },
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
     };

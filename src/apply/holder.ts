@@ -18,15 +18,41 @@ export const SIM_MEMORY_SLOT = 1n << 30n;
 
 const roundUp = (value: bigint, to: bigint): bigint => ((value + to - 1n) / to) * to;
 
+/** Each region's slot and end, computed once per (immutable) region record: bigint division is the cost. */
+const slots = new WeakMap<RecordedMemory, { readonly slot: bigint; readonly end: bigint }>();
+function slotOf(m: RecordedMemory): { readonly slot: bigint; readonly end: bigint } {
+  let known = slots.get(m);
+  if (!known) {
+    const slot = roundUp(m.size, SIM_MEMORY_SLOT);
+    known = { slot, end: m.userVa + slot };
+    slots.set(m, known);
+  }
+  return known;
+}
+
 /**
  * The lowest 1 GiB-aligned VA from SIM_MEMORY_BASE where `size` bytes do not overlap any existing
  * region. Pure and first-fit, so replaying the same creates and releases (or their undos in
  * reverse) gives the same addresses.
+ *
+ * Regions never overlap, so when their slots add up to exactly the distance from the base to the
+ * highest end, they lie back to back with no hole and the first fit is that end: one linear pass,
+ * no sort. (An apply from scratch creates regions only, so it is always this case; sorting every
+ * region on every create made large applies quadratic.) After releases left holes, the regions
+ * are sorted and walked.
  */
 export function simRegionVa(size: bigint, existing: readonly RecordedMemory[]): bigint {
+  const span = roundUp(size > 0n ? size : 1n, SIM_MEMORY_SLOT);
+  let top = SIM_MEMORY_BASE;
+  let used = 0n;
+  for (const m of existing) {
+    const { slot, end } = slotOf(m);
+    used += slot;
+    if (end > top) top = end;
+  }
+  if (used === top - SIM_MEMORY_BASE) return top;
   const taken = existing.map((m) => ({ start: m.userVa, end: m.userVa + roundUp(m.size, SIM_MEMORY_SLOT) })).sort((a, b) => (a.start < b.start ? -1 : 1));
   let candidate = SIM_MEMORY_BASE;
-  const span = roundUp(size > 0n ? size : 1n, SIM_MEMORY_SLOT);
   for (const t of taken) {
     if (candidate + span <= t.start) break;
     if (t.end > candidate) candidate = t.end;

@@ -8,7 +8,8 @@ import type { HostFacts } from '../plan/plan.js';
 import { acquireLock, releaseLock } from '../state/lock.js';
 import { removeStaleTempFiles } from '../state/leftovers.js';
 import type { JournalHandle } from '../state/journal.js';
-import { appendRecord, clearJournal, closeJournal, openJournal, readJournal, resumeJournal } from '../state/journal.js';
+import { appendRecords, clearJournal, closeJournal, openJournal, readJournal, resumeJournal } from '../state/journal.js';
+import { crashPoint } from '../state/crash-point.js';
 import { reviveBigints } from '../plan/encode.js';
 import type { JournalRecord } from './journal-records.js';
 import type { ApplyEvent, ApplyReport, ApplySink } from './apply.js';
@@ -18,6 +19,7 @@ import type { LoadedState } from './store.js';
 import { loadState, saveState } from './store.js';
 import type { OpenTargetOptions } from './target.js';
 import { KERNEL_NEEDS_AGENT, openTarget } from './target.js';
+import type { CheckpointPolicy } from './checkpoints.js';
 
 export interface SessionOptions {
   readonly statePath: string;
@@ -28,6 +30,8 @@ export interface SessionOptions {
   readonly targetOptions?: OpenTargetOptions;
   readonly stepDelayMs?: number;
   readonly onEvent?: (event: ApplyEvent) => void;
+  /** Mid-run commits on a state-file backend (default DEFAULT_CHECKPOINTS; tests commit more often). */
+  readonly checkpoints?: CheckpointPolicy;
 }
 
 export interface SessionError {
@@ -40,6 +44,16 @@ export type WorkResult<T> = { readonly ok: true; readonly value: T } | { readonl
 export interface RecoveryReport {
   readonly operation: string;
   readonly report: ApplyReport;
+  /**
+   * Set when the journal ended with an `end` record: the operation had finished (only the journal
+   * removal was lost) and nothing was undone; `at` is when it finished (finding F4).
+   */
+  readonly finished?: { readonly outcome: 'applied' | 'rolled-back'; readonly at: string };
+  /**
+   * Set when the journal was written on another instance of a held backend: every call it made
+   * died with that backend's process, so nothing was undone. The value names that instance.
+   */
+  readonly lostWithBackend?: string;
 }
 
 export interface Session {
@@ -58,33 +72,67 @@ export function hostFacts(backend: BackendKind, body?: StateBody): HostFacts {
 }
 
 interface ClosableSink extends ApplySink {
+  /** Creates (or resumes) the journal file now, so a crash from here on leaves one behind. */
+  open(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * The journal (storage from src/state/journal.ts: checksummed, fsync'ed lines) and the state
- * commit. `resume` appends to the journal of an interrupted apply instead of starting one.
+ * Queued records beyond this are written early (not synced), so the queue stays bounded. High on
+ * purpose: records still queued at a final commit are never encoded at all (~40 MB at 100k calls).
+ */
+const SPILL_RECORDS = 262_144;
+
+/**
+ * The journal (storage from src/state/journal.ts: checksummed lines) and the state commit.
+ * Records are queued and written in batches; `flush` (and every commit, before writing the state)
+ * makes them durable with one fdatasync. `resume` appends to the journal of an interrupted apply
+ * instead of starting one.
  */
 function sinkFor(session: Session, mode: 'new' | 'resume'): ClosableSink {
   const statePath = session.options.statePath;
   let handle: JournalHandle | null = null;
+  let queue: JournalRecord[] = [];
+  const open = async (): Promise<JournalHandle> => {
+    if (handle) return handle;
+    const envelope = session.state.envelope;
+    const opened = mode === 'new'
+      ? await openJournal(statePath, { lineage: envelope?.lineage ?? 'none', baseSerial: envelope?.serial ?? null })
+      : await resumeJournal(statePath);
+    if (!opened.ok) throw new SessionFailure(opened.error.code, opened.error.message);
+    handle = opened.journal;
+    return handle;
+  };
+  const write = async (sync: boolean): Promise<void> => {
+    const journal = await open();
+    const batch = queue;
+    queue = [];
+    const appended = await appendRecords(journal, batch, { sync });
+    if (!appended.ok) throw new SessionFailure(appended.error.code, appended.error.message);
+  };
+  const flush = (): Promise<void> => write(true);
+  const save = async (body: StateBody): Promise<void> => {
+    const saved = await saveState(statePath, session.state.envelope, body);
+    if (!saved.ok) throw new SessionFailure(saved.code, saved.message);
+    session.state = { envelope: saved.envelope, body };
+  };
   return {
-    journal: async (record) => {
-      if (!handle) {
-        const envelope = session.state.envelope;
-        const opened = mode === 'new'
-          ? await openJournal(statePath, { lineage: envelope?.lineage ?? 'none', baseSerial: envelope?.serial ?? null })
-          : await resumeJournal(statePath);
-        if (!opened.ok) throw new SessionFailure(opened.error.code, opened.error.message);
-        handle = opened.journal;
-      }
-      const appended = await appendRecord(handle, record);
-      if (!appended.ok) throw new SessionFailure(appended.error.code, appended.error.message);
+    open: async () => void (await open()),
+    journal: (record) => {
+      queue.push(record);
+      if (queue.length >= SPILL_RECORDS) return write(false);
+      return undefined;
     },
+    flush,
     commit: async (body) => {
-      const saved = await saveState(statePath, session.state.envelope, body);
-      if (!saved.ok) throw new SessionFailure(saved.code, saved.message);
-      session.state = { envelope: saved.envelope, body };
+      // The records a state refers to (journalSeq) are durable before the state is.
+      await flush();
+      await save(body);
+    },
+    commitFinal: async (body) => {
+      // A completed apply: recovery needs none of the queued records (see ApplySink.commitFinal).
+      queue = [];
+      await save(body);
     },
     close: async () => {
       if (handle) await closeJournal(handle);
@@ -126,26 +174,39 @@ async function recover(session: Session): Promise<{ ok: true; recovery: Recovery
   }
   const records = read.journal.records.map((r) => reviveBigints(r) as JournalRecord);
   const pending = pendingFromJournal(records, session.state.body);
+  const untouched = (): ApplyReport => ({ outcome: 'rolled-back', body: session.state.body, executed: 0, failure: null, undos: [], leftovers: [] });
   if (pending.kind === 'finished') {
     await removeJournal(statePath);
-    return { ok: true, recovery: null };
+    // An incomplete rollback marked the state itself; every command reports that mark.
+    if (pending.outcome === 'attention') return { ok: true, recovery: null };
+    const report: ApplyReport = { ...untouched(), outcome: pending.outcome, executed: pending.executed };
+    return { ok: true, recovery: { operation: pending.operation, report, finished: { outcome: pending.outcome, at: pending.at ?? header.createdAt } } };
   }
   const opened = openTarget(session.options.backend, session.state.body, session.options.targetOptions);
   if (!opened.ok) return { ok: false, error: opened };
   const { target } = opened;
-  const sink = sinkFor(session, 'resume');
   try {
-    const applyOptions = { snapshot: target.snapshot, ...(session.options.onEvent ? { onEvent: session.options.onEvent } : {}) };
-    const undone = await undoExecuted(target.env, sink, applyOptions, session.state.body, pending.executed, pending.lastSeq);
-    const report = await finishRollback(sink, applyOptions, undone, null, pending.executed.length);
-    // The undo rewrote the state even when there was nothing to undo, so the serial moves on and
-    // plans made before the crash are stale.
-    if (undone.undos.length === 0) await sink.commit(target.snapshot({ ...session.state.body, journalSeq: undone.seq }));
-    await sink.close();
-    if (report.outcome !== 'attention') await removeJournal(statePath);
-    return { ok: true, recovery: { operation: pending.operation, report } };
+    if (target.instance !== null && pending.backendInstance !== target.instance) {
+      // A held backend dies with its process: the calls this journal describes were made on a
+      // kernel (fd) that no longer exists, so there is nothing to undo here. What the state file
+      // still claims about that dead instance is the holder's business (it resets on start).
+      await removeJournal(statePath);
+      return { ok: true, recovery: { operation: pending.operation, report: untouched(), lostWithBackend: pending.backendInstance ?? 'an unnamed earlier instance' } };
+    }
+    const sink = sinkFor(session, 'resume');
+    try {
+      const applyOptions = { snapshot: target.snapshot, ...(session.options.onEvent ? { onEvent: session.options.onEvent } : {}) };
+      const undone = await undoExecuted(target.env, sink, applyOptions, session.state.body, pending.executed, pending.lastSeq);
+      // One commit, even when there was nothing to undo: the serial moves on, so plans made
+      // before the crash are stale.
+      const report = await finishRollback(sink, applyOptions, undone, null, pending.executed.length);
+      await sink.close();
+      if (report.outcome !== 'attention') await removeJournal(statePath);
+      return { ok: true, recovery: { operation: pending.operation, report } };
+    } finally {
+      await sink.close();
+    }
   } finally {
-    await sink.close();
     await target.close();
   }
 }
@@ -192,14 +253,20 @@ export async function runSteps(
   if (!opened.ok) return { ok: false, error: opened };
   const { target } = opened;
   const sink = sinkFor(session, 'new');
+  // A held backend dies with this process: no mid-run commits (they would record objects a crash
+  // destroys anyway), and a storage failure undoes the calls in memory (docs/state.md "Commits").
+  const held = target.instance !== null;
   try {
+    await sink.open();
     const report = await applySteps(target.env, sink, {
       snapshot: target.snapshot,
       ...(onEvent ?? session.options.onEvent ? { onEvent: onEvent ?? session.options.onEvent! } : {}),
       ...(session.options.stepDelayMs ? { stepDelayMs: session.options.stepDelayMs } : {}),
       ...(stopRequested ? { stopRequested } : {}),
+      ...(held ? { checkpoints: null, undoOnStorageFailure: true, backendInstance: target.instance! } : session.options.checkpoints ? { checkpoints: session.options.checkpoints } : {}),
     }, session.state.body, steps, operation);
     await sink.close();
+    crashPoint('journal-ended');
     if (report.outcome !== 'attention') await removeJournal(session.options.statePath);
     return { ok: true, report };
   } finally {

@@ -16,6 +16,12 @@ export interface Target {
   readonly env: RunnerEnv;
   /** The body with the backend's own persistent part (the simulated kernel) put in. */
   snapshot(body: StateBody): StateBody;
+  /**
+   * null: the backend lives in the state file (the simulator restored from it), so a commit
+   * records it and a crash leaves it as of the last commit. A string: a held backend, which
+   * lives in a process and dies with it; the string names that backend instance.
+   */
+  readonly instance: string | null;
   close(): Promise<void>;
 }
 
@@ -26,7 +32,15 @@ export interface HeldBackend {
   readonly holder: MemoryHolder;
   /** Adds the backend's own persistent part to a body before it is committed (or returns it as is). */
   snapshot(body: StateBody): StateBody;
+  /**
+   * Names this backend instance (e.g. the agent's pid and start time). It must change whenever the
+   * kernel objects may have died (a new /dev/iommu fd). Default: this process (pid + start time).
+   */
+  readonly instance?: string;
 }
+
+/** This process, as a backend instance name: a held backend dies with it. */
+export const PROCESS_INSTANCE = `pid ${process.pid} started ${new Date(Math.round(performance.timeOrigin)).toISOString()}`;
 
 export interface OpenTargetOptions {
   /** Wraps the uapi context (failure injection in tests). */
@@ -51,6 +65,7 @@ export function openTarget(kind: BackendKind, body: StateBody, options: OpenTarg
         kind,
         env: { ctx: options.wrap ? options.wrap(held.ctx) : held.ctx, holder: options.holder ?? held.holder },
         snapshot: (b) => held.snapshot(b),
+        instance: held.instance ?? PROCESS_INSTANCE,
         // The holder owns the backend's lifetime; a session only borrows it.
         close: async () => {},
       },
@@ -70,6 +85,7 @@ export function openTarget(kind: BackendKind, body: StateBody, options: OpenTarg
       kind,
       env: { ctx, holder: options.holder ?? simHolder },
       snapshot: (b) => ({ ...b, sim: sim.snapshot() }),
+      instance: null,
       close: async () => sim.close(),
     },
   };

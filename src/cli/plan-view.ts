@@ -3,7 +3,7 @@
 import { diffArrays } from 'diff';
 import { deviceSourceText } from '../model/layout.js';
 import type { StateBody } from '../model/recorded.js';
-import { formatBacking, formatRanges, hex } from '../model/format.js';
+import { formatBacking, formatRanges, hex, humanBytes } from '../model/format.js';
 import type { Step } from '../model/step.js';
 import { callName } from '../model/step.js';
 import type { ApplyReport } from '../apply/apply.js';
@@ -52,11 +52,20 @@ function rangeItems(text: string): string[] {
   return inner === '' ? [] : inner.split(', ');
 }
 
+/** Attributes that are byte counts get their size in binary units after the hex (display only). */
+const SIZE_ATTRIBUTES = new Set(['size', 'length']);
+
+function withUnits(name: string, value: string | null): string | null {
+  if (value === null || !SIZE_ATTRIBUTES.has(name) || !/^0x[0-9a-f]+$/.test(value)) return value;
+  return `${value} (${humanBytes(BigInt(value))})`;
+}
+
 function attributeLines(change: Change, st: Style): string[] {
   const width = Math.max(0, ...change.attributes.map((a) => a.name.length));
   const lines: string[] = [];
   const pad = (a: AttributeChange): string => a.name.padEnd(width);
-  for (const a of change.attributes) {
+  for (const raw of change.attributes) {
+    const a: AttributeChange = { ...raw, before: withUnits(raw.name, raw.before), after: withUnits(raw.name, raw.after) };
     if (change.action === 'create') {
       const value = a.name === 'iova' && a.after === '(auto)' && change.predictedIova !== undefined ? `(auto: ${hex(change.predictedIova)} predicted)` : a.after;
       lines.push(`      ${st.green('+')} ${pad(a)} = ${value}`);

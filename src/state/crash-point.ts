@@ -4,7 +4,8 @@
 // the new state under its temp name and the rename) instead of only at random times. Unset, this
 // is one env lookup per point and does nothing.
 
-export type CrashPoint = 'journal-appended' | 'state-temp-written' | 'state-renamed';
+/** `journal-ended`: the `end` record is durable and the journal not yet removed (finding F4). */
+export type CrashPoint = 'journal-appended' | 'state-temp-written' | 'state-renamed' | 'journal-ended';
 
 const reached = new Map<string, number>();
 

@@ -29,6 +29,7 @@ export type { AcquireOptions, LockError, LockErrorCode, LockHandle, LockInfo, Lo
 export {
   JOURNAL_FORMAT_VERSION,
   appendRecord,
+  appendRecords,
   clearJournal,
   closeJournal,
   decodeJournal,

@@ -6,7 +6,10 @@
 // can never see a half-written lock, and a crash can never leave an empty one. (File systems
 // without hard links fall back to open(O_EXCL) "wx".)
 //
-// A lock whose holder is on this host and no longer exists is stale. It is reported with its id
+// A lock whose holder is on this host and no longer exists is stale. "No longer exists" includes
+// a pid that was reused by another process: the lock records its holder's start time (field 22
+// of /proc/<pid>/stat, clock ticks since boot) and the boot id, and a live pid with another start
+// time, or a lock from an earlier boot, is a different process. It is reported with its id
 // and the command that clears it, never taken over silently: the dead process may have been
 // killed mid-apply, and its journal must be looked at first.
 
@@ -30,6 +33,9 @@ export interface LockInfo {
   readonly operation: string;
   /** The ioasform version that took it. */
   readonly version: string;
+  /** The holder's start time and boot (Linux); absent in locks of older versions or other systems. */
+  readonly processStart?: string;
+  readonly bootId?: string;
 }
 
 export interface LockHandle {
@@ -69,6 +75,8 @@ export interface AcquireOptions {
   readonly version?: string;
 }
 
+const optional = <K extends string>(key: K, value: string | undefined): { [P in K]?: string } => (value === undefined ? {} : ({ [key]: value } as { [P in K]: string }));
+
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 let packageVersion: string | undefined;
@@ -96,9 +104,35 @@ function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or undefined. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may contain spaces: count after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function currentBootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether `holder` is a lock left by a process of this host that no longer exists. */
 export function isStale(holder: LockInfo): boolean {
-  return holder.host === hostname() && !isProcessAlive(holder.pid);
+  if (holder.host !== hostname()) return false;
+  const bootId = currentBootId();
+  if (holder.bootId !== undefined && bootId !== undefined && holder.bootId !== bootId) return true;
+  if (!isProcessAlive(holder.pid)) return true;
+  if (holder.processStart === undefined) return false;
+  const start = processStartTime(holder.pid);
+  return start !== undefined && start !== holder.processStart;
 }
 
 export function forceUnlockCommand(id: string): string {
@@ -123,7 +157,10 @@ function decodeLockInfo(value: unknown): LockInfo | undefined {
     typeof r.host === 'string' && typeof r.time === 'string' &&
     typeof r.operation === 'string' && typeof r.version === 'string';
   if (!ok) return undefined;
-  return { id: r.id as string, pid: r.pid as number, host: r.host as string, time: r.time as string, operation: r.operation as string, version: r.version as string };
+  const info: LockInfo = { id: r.id as string, pid: r.pid as number, host: r.host as string, time: r.time as string, operation: r.operation as string, version: r.version as string };
+  const processStart = typeof r.processStart === 'string' ? { processStart: r.processStart } : {};
+  const bootId = typeof r.bootId === 'string' ? { bootId: r.bootId } : {};
+  return { ...info, ...processStart, ...bootId };
 }
 
 async function readLockFile(lockPath: string): Promise<LockFileRead> {
@@ -178,6 +215,8 @@ export async function acquireLock(statePath: string, options: AcquireOptions): P
     time: new Date().toISOString(),
     operation: options.operation,
     version: options.version ?? ownVersion(),
+    ...optional('processStart', processStartTime(process.pid)),
+    ...optional('bootId', currentBootId()),
   };
   const encoded = canonicalJson(info, { indent: 2 });
   if (!encoded.ok) throw new Error(`lock info not encodable: ${encoded.error.message}`); // cannot happen: all strings and numbers

@@ -43,7 +43,46 @@ describe('pendingFromJournal', () => {
     expect(pending.executed[0]).toMatchObject({ seq: 1, undoneParts: 1 });
   });
 
-  it('a journal with an end record only needs removing', () => {
-    expect(pendingFromJournal([{ type: 'end', outcome: 'applied' }], emptyStateBody('sim'))).toEqual({ kind: 'finished' });
+  it('a journal with an end record is finished: outcome, time and calls made are reported, nothing is undone', () => {
+    const records: JournalRecord[] = [
+      { type: 'begin', operation: 'apply', firstSeq: 1, steps: 2, at: '2026-11-25T10:00:00.000Z' },
+      { type: 'intent', seq: 1, phase: 'forward', index: 0, step: alloc('a') },
+      { type: 'done', seq: 1, output: { op: 'alloc-ioas', id: 1 } },
+      { type: 'intent', seq: 2, phase: 'forward', index: 1, step: alloc('b') },
+      { type: 'done', seq: 2, output: { op: 'alloc-ioas', id: 2 } },
+      { type: 'end', outcome: 'applied', at: '2026-11-25T10:00:01.000Z' },
+    ];
+    expect(pendingFromJournal(records, { ...emptyStateBody('sim'), journalSeq: 2 })).toEqual({ kind: 'finished', operation: 'apply', outcome: 'applied', at: '2026-11-25T10:00:01.000Z', executed: 2 });
+    // An end record of an older ioasform has no time: the begin's is the best there is.
+    expect(pendingFromJournal([records[0]!, { type: 'end', outcome: 'rolled-back' }], emptyStateBody('sim'))).toMatchObject({ kind: 'finished', outcome: 'rolled-back', at: '2026-11-25T10:00:00.000Z', executed: 0 });
+  });
+
+  it('a state past the apply\'s first seq and past every record was written by its final commit: finished, nothing undone', () => {
+    const records: JournalRecord[] = [
+      { type: 'begin', operation: 'apply', firstSeq: 11, steps: 5, at: '2026-11-25T10:00:00.000Z' },
+      // The calls' records were still queued when the final commit dropped them.
+    ];
+    expect(pendingFromJournal(records, { ...emptyStateBody('sim'), journalSeq: 15 })).toEqual({ kind: 'finished', operation: 'apply', outcome: 'applied', at: null, executed: 5 });
+    // The state the apply started from (journalSeq 10): interrupted, nothing committed, nothing to undo.
+    expect(pendingFromJournal(records, { ...emptyStateBody('sim'), journalSeq: 10 })).toMatchObject({ kind: 'undo', executed: [] });
+    // A checkpoint at 12 flushed the records up to it: interrupted, and those calls are undone.
+    const checkpointed: JournalRecord[] = [
+      ...records,
+      { type: 'intent', seq: 11, phase: 'forward', index: 0, step: alloc('a') },
+      { type: 'done', seq: 11, output: { op: 'alloc-ioas', id: 1 } },
+      { type: 'intent', seq: 12, phase: 'forward', index: 1, step: alloc('b') },
+      { type: 'done', seq: 12, output: { op: 'alloc-ioas', id: 2 } },
+    ];
+    const pending = pendingFromJournal(checkpointed, { ...emptyStateBody('sim'), journalSeq: 12 });
+    expect(pending.kind === 'undo' && pending.executed.map((e) => e.seq)).toEqual([11, 12]);
+  });
+
+  it('names the backend instance the calls were made on (held backends)', () => {
+    const records: JournalRecord[] = [
+      { type: 'begin', operation: 'apply', firstSeq: 1, steps: 1, at: 't', backendInstance: 'pid 7 started T' },
+      { type: 'intent', seq: 1, phase: 'forward', index: 0, step: alloc('a') },
+    ];
+    expect(pendingFromJournal(records, emptyStateBody('kernel'))).toMatchObject({ kind: 'undo', backendInstance: 'pid 7 started T', executed: [] });
+    expect(pendingFromJournal(records.slice(1), emptyStateBody('sim'))).toMatchObject({ kind: 'undo', backendInstance: null });
   });
 });

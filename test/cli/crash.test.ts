@@ -25,7 +25,9 @@ describe('crash recovery and locking with real processes', () => {
     const before = await recorded(dir);
 
     // Switching to test-lab destroys the vmm layout and builds another: many calls.
-    const { child, done } = start(['apply', '--auto-approve', 'examples/test-lab.yaml'], dir, { IOASFORM_TEST_STEP_DELAY_MS: '150' });
+    // A checkpoint after every call (the default commits every 2 s at the earliest), so the kill
+    // lands after some calls were committed and the next command has real undo work.
+    const { child, done } = start(['apply', '--auto-approve', 'examples/test-lab.yaml'], dir, { IOASFORM_TEST_STEP_DELAY_MS: '150', IOASFORM_TEST_CHECKPOINT_EVERY: '1' });
     // Wait until several calls are journaled (header, begin, then intent/done pairs).
     for (let i = 0; i < 400 && journalLines(dir) < 12; i++) await sleep(25);
     expect(journalLines(dir)).toBeGreaterThanOrEqual(12);
@@ -53,14 +55,35 @@ describe('crash recovery and locking with real processes', () => {
     const dir = workdir();
     expect((await cli(['apply', '--auto-approve', 'examples/vmm-guest-ram.yaml'], dir)).code).toBe(0);
     const before = await recorded(dir);
-    const { child, done } = start(['apply', '--auto-approve', 'examples/test-lab.yaml'], dir, { IOASFORM_TEST_STEP_DELAY_MS: '150' });
+    // A checkpoint per call makes the journal grow call by call, so the wait below sees progress.
+    const { child, done } = start(['apply', '--auto-approve', 'examples/test-lab.yaml'], dir, { IOASFORM_TEST_STEP_DELAY_MS: '150', IOASFORM_TEST_CHECKPOINT_EVERY: '1' });
     for (let i = 0; i < 400 && journalLines(dir) < 8; i++) await sleep(25);
+    expect(journalLines(dir)).toBeGreaterThanOrEqual(8);
     child.kill('SIGINT');
     const result = await done;
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Interrupted before/);
     expect(result.stderr).toMatch(/Rollback complete/);
     expect(existsSync(join(dir, 'ioasform.state.json.lock'))).toBe(false);
+    expect(await recorded(dir)).toEqual(before);
+  });
+
+  it('SIGINT mid-apply under the default commit policy (one commit, at the end): the rollback commits once and restores the state', async () => {
+    const dir = workdir();
+    expect((await cli(['apply', '--auto-approve', 'examples/vmm-guest-ram.yaml'], dir)).code).toBe(0);
+    const before = await recorded(dir);
+    const { child, done } = start(['apply', '--auto-approve', 'examples/test-lab.yaml'], dir, { IOASFORM_TEST_STEP_DELAY_MS: '150' });
+    // The journal appears with the apply's begin record; its calls' records stay queued.
+    for (let i = 0; i < 400 && journalLines(dir) < 2; i++) await sleep(25);
+    expect(journalLines(dir)).toBe(2);
+    await sleep(1000);
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Interrupted before/);
+    expect(result.stdout).toMatch(/undo: /);
+    expect(result.stderr).toMatch(/Rollback complete/);
+    expect(existsSync(join(dir, 'ioasform.state.json.journal'))).toBe(false);
     expect(await recorded(dir)).toEqual(before);
   });
 

@@ -31,6 +31,15 @@ describe('plan view', () => {
     expect(summaryLine(planOf(desired, applied))).toBe('Plan: 2 to add, 1 to replace, 1 to destroy.');
   });
 
+  it('shows sizes and lengths in binary units next to the hex, exactly, and changes them on both sides', () => {
+    const applied = layout([mem('pool', 3n << 30n)], [ioas('dp', { mappings: [mapping('a', 'pool', { iova: 0x10000n, length: 0x1800n })] })]);
+    const desired = layout([mem('pool', 3n << 30n)], [ioas('dp', { mappings: [mapping('a', 'pool', { iova: 0x10000n, length: 0x200000n })] })]);
+    expect(renderPlan(planOf(applied, layout([], [])), PLAIN, { calls: false })).toContain('+ size    = 0xc0000000 (3 GiB)');
+    const text = renderPlan(planOf(desired, applied), PLAIN, { calls: false });
+    expect(text).toContain('~ length = 0x1800 (6 KiB) -> 0x200000 (2 MiB) # forces replacement');
+    expect(text).toContain('  offset = 0x0\n');
+  });
+
   it('says there is nothing to do when nothing changes', () => {
     const l = layout([mem('pool')], [ioas('dp', { mappings: [mapping('a', 'pool')] })]);
     expect(renderPlan(planOf(l, l), PLAIN, { calls: false })).toMatch(/^No changes\./);

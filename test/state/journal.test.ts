@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   appendRecord,
+  appendRecords,
   clearJournal,
   closeJournal,
   journalOutcome,
@@ -55,6 +56,25 @@ async function contents(): Promise<JournalContents> {
 const asJson = (v: unknown) => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x))) as unknown;
 
 describe('journal', () => {
+  it('writes each line as the canonical JSON of {checksum, record, seq}, also in one batched append', async () => {
+    const opened = await openJournal(statePath, { lineage, baseSerial: 1 });
+    if (!opened.ok) throw new Error(opened.error.message);
+    const appended = await appendRecords(opened.journal, records);
+    expect(appended).toEqual({ ok: true, lastSeq: 3 });
+    expect((await appendRecords(opened.journal, [])).ok).toBe(true);
+    await closeJournal(opened.journal);
+    const lines = readFileSync(journalPath, 'utf8').split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(4);
+    records.forEach((record, i) => {
+      const seq = i + 1;
+      const unsigned = canonicalJson({ record, seq });
+      if (!unsigned.ok) throw new Error('not jsonable');
+      const signed = canonicalJson({ checksum: sha256Checksum(unsigned.text), record, seq });
+      expect(signed.ok && lines[seq]).toBe(signed.ok ? signed.text : '');
+    });
+    expect((await contents()).records).toEqual(records.map(asJson));
+  });
+
   it('reads back its header and records in order, 64-bit values as hex', async () => {
     const journal = await journalWith(records);
     await closeJournal(journal);

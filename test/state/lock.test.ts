@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLock, forceUnlock, inspectLock, releaseLock } from '../../src/state/lock.js';
+import { acquireLock, forceUnlock, inspectLock, processStartTime, releaseLock } from '../../src/state/lock.js';
 import type { LockHandle, LockInfo } from '../../src/state/lock.js';
 import { lockPathFor } from '../../src/state/paths.js';
 import { readStateFile } from '../../src/state/state-file.js';
@@ -137,6 +137,21 @@ describe('stale locks and force-unlock', () => {
     writeLock({ pid: deadPid(), host: `not-${hostname()}` });
     const r = await acquireLock(statePath, { operation: 'apply' });
     expect(!r.ok && r.error.code).toBe('LOCK_HELD');
+  });
+
+  it('a lock records its holder start time and boot; a live pid with another start time (pid reuse) or another boot is stale', async () => {
+    const handle = await acquired();
+    const recorded = JSON.parse(readFileSync(handle.lockPath, 'utf8')) as LockInfo;
+    expect(recorded.processStart).toBe(processStartTime(process.pid));
+    expect(recorded.bootId).toMatch(/^[0-9a-f-]{36}$/);
+    await releaseLock(handle);
+    // Our own pid, alive, but "started" at another time: the pid was reused.
+    writeLock({ pid: process.pid, processStart: String(Number(processStartTime(process.pid)) + 1), bootId: recorded.bootId! });
+    expect((await inspectLock(statePath)).ok && (await inspectLock(statePath) as { stale: boolean }).stale).toBe(true);
+    writeLock({ pid: process.pid, processStart: processStartTime(process.pid)!, bootId: recorded.bootId! });
+    expect((await inspectLock(statePath)).ok && (await inspectLock(statePath) as { stale: boolean }).stale).toBe(false);
+    writeLock({ pid: process.pid, processStart: processStartTime(process.pid)!, bootId: '00000000-0000-0000-0000-000000000000' });
+    expect((await inspectLock(statePath)).ok && (await inspectLock(statePath) as { stale: boolean }).stale).toBe(true);
   });
 
   it('force-unlock removes the lock only for the right id', async () => {

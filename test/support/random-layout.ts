@@ -62,7 +62,7 @@ export const layoutArb: fc.Arbitrary<Layout> = fc
 
 const memorySink = (): ApplySink & { body: () => StateBody | null } => {
   let last: StateBody | null = null;
-  return { journal: async () => undefined, commit: async (b) => void (last = b), body: () => last };
+  return { journal: () => undefined, flush: async () => undefined, commit: async (b) => void (last = b), body: () => last };
 };
 
 /** How to break one apply: wrap the uapi context and the memory holder (share one call counter). */

@@ -5,6 +5,8 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import ora from 'ora';
 import type { ApplyEvent } from '../../apply/apply.js';
+import type { CheckpointPolicy } from '../../apply/checkpoints.js';
+import { DEFAULT_CHECKPOINTS } from '../../apply/checkpoints.js';
 import type { RecoveryReport, SessionOptions } from '../../apply/session.js';
 import { callName } from '../../model/step.js';
 import type { BackendKind, StateBody } from '../../model/recorded.js';
@@ -93,25 +95,46 @@ export function progress(io: CliIo): { onEvent: (e: ApplyEvent) => void; stop: (
   };
 }
 
+/** Test hook: IOASFORM_TEST_CHECKPOINT_EVERY=N commits the state after every N calls (crash tests). */
+export function checkpointsFromEnv(): CheckpointPolicy | undefined {
+  const raw = process.env['IOASFORM_TEST_CHECKPOINT_EVERY'];
+  const n = raw ? Number(raw) : NaN;
+  return Number.isSafeInteger(n) && n > 0 ? { ...DEFAULT_CHECKPOINTS, everyCalls: n } : undefined;
+}
+
 export function sessionOptions(globals: GlobalOptions, operation: string, onEvent?: (e: ApplyEvent) => void): SessionOptions {
   const delay = stepDelayFromEnv();
+  const checkpoints = checkpointsFromEnv();
   return {
     statePath: globals.state,
     backend: globals.backend,
     operation,
     lockTimeoutMs: globals.lockTimeoutMs,
     ...(delay ? { stepDelayMs: delay } : {}),
+    ...(checkpoints ? { checkpoints } : {}),
     ...(onEvent ? { onEvent } : {}),
   };
 }
 
 export function reportRecovery(recovery: RecoveryReport | null, io: CliIo): void {
   if (!recovery) return;
-  io.stderr(`Found an interrupted ${recovery.operation} (journal left behind); finished its undo first:\n`);
+  const op = recovery.operation;
+  if (recovery.finished) {
+    // The journal outlived a finished operation (killed between its end record and its removal).
+    io.stderr(recovery.finished.outcome === 'applied'
+      ? `Found the journal of an interrupted ${op}: the interrupted ${op} had completed: the layout of ${recovery.finished.at} is in effect (${recovery.report.executed} call(s) made; nothing undone).\n`
+      : `Found the journal of an interrupted ${op}: the interrupted ${op} had already rolled back at ${recovery.finished.at}: the layout from before it is in effect (nothing undone now).\n`);
+    return;
+  }
+  if (recovery.lostWithBackend) {
+    io.stderr(`Found the journal of an interrupted ${op} made on backend instance ${recovery.lostWithBackend}: that backend died with its process, and every call of the ${op} with it; nothing to undo.\n`);
+    return;
+  }
+  io.stderr(`Found an interrupted ${op} (journal left behind); finished its undo first:\n`);
   io.stderr(renderApplyReport(recovery.report, styleFor(io)));
   if (recovery.report.outcome === 'rolled-back') {
     const b = recovery.report.body;
-    io.stderr(`Restored the layout from before the interrupted ${recovery.operation}: ${b.ioas.length} IOAS(es) [${b.ioas.map((i) => i.name).join(', ')}], ${b.memory.length} memory region(s).\n`);
+    io.stderr(`Restored the layout from before the interrupted ${op}: ${b.ioas.length} IOAS(es) [${b.ioas.map((i) => i.name).join(', ')}], ${b.memory.length} memory region(s).\n`);
   }
 }
 
