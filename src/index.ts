@@ -2,6 +2,8 @@
 // is internal.
 export * from './model/uapi.js';
 export type { Access, Backing, Copy, CopySource, Ioas, Layout, LayoutOptions, Mapping, MemoryRegion, RlimitMode } from './model/layout.js';
+export type { Device, DeviceSource } from './model/layout.js';
+export { DEVICE_PROFILES, parseReservedRegions, type DeviceProfile, type ReservedRegion } from './model/device-profile.js';
 export type { Diagnostic, Severity } from './diagnostics.js';
 export { openSimulator, decodeSimSnapshot, SIM_SNAPSHOT_FORMAT, SIM_SNAPSHOT_VERSION } from './backends/sim/index.js';
 export type { SimArea, SimContext, SimOptions, SimSnapshot, TestAddReservedArgs } from './backends/sim/index.js';
@@ -15,6 +17,7 @@ export { diff, type Change, type Action } from './plan/diff.js';
 export { encodePlan, decodePlan } from './plan/encode.js';
 export { inverse, type Step, type StepOutput, type Area } from './model/step.js';
 export type { StateBody, RecordedIoas, RecordedEntry, RecordedMemory } from './model/recorded.js';
+export type { RecordedDevice } from './model/recorded.js';
 export { runStep, runTableStep } from './apply/runner.js';
 export { WorkingTable } from './apply/working-table.js';
 export { applySteps, undoExecuted } from './apply/apply.js';

@@ -6,6 +6,17 @@ import type { StepOp } from '../model/step.js';
 type Table = Partial<Record<string, string>>;
 
 const MEANINGS: Record<StepOp, Table> = {
+  attach: {
+    EADDRINUSE: "an existing mapping or allowed range lies in a window the device reserves (MSI window, outside the IOMMU aperture), or a mapping is not aligned to the IOMMU page size",
+    EFAULT: 'pinning an existing mapping failed: its user memory is not there',
+    ENOMEM: 'pinning the existing mappings passes RLIMIT_MEMLOCK',
+    EINVAL: 'the device cannot attach to this IOAS (already bound, or incompatible with its domain)',
+    EOPNOTSUPP: 'this backend cannot bind and attach devices yet',
+    ENODEV: 'the device model (profile) is unknown or the device does not exist',
+  },
+  detach: {
+    EOPNOTSUPP: 'this backend cannot detach devices yet',
+  },
   'create-memory': { ENOMEM: 'the holder could not reserve the memory region' },
   'release-memory': { ENOENT: 'the holder does not know this memory region' },
   'set-rlimit-mode': {

@@ -2,12 +2,15 @@
 // table (the recorded state body), and returns what happened as data together with the updated
 // body. Forward steps, undo steps and IOVA prediction all go through here.
 
-import type { Access, RlimitMode } from '../model/layout.js';
+import { builtinProfile, HOST_PROFILE, type DeviceProfile } from '../model/device-profile.js';
+import { readHostProfile } from './host-profile.js';
+import type { Access, Device, DeviceSource, RlimitMode } from '../model/layout.js';
 import type { RecordedEntry, RecordedMemory, StateBody } from '../model/recorded.js';
 import type { Area, Step, StepOutput } from '../model/step.js';
 import { callName } from '../model/step.js';
 import type { UapiContext, UapiResult } from '../model/uapi.js';
 import {
+  ERRNO,
   IOMMU_IOAS_MAP_FIXED_IOVA,
   IOMMU_IOAS_MAP_READABLE,
   IOMMU_IOAS_MAP_WRITEABLE,
@@ -38,6 +41,27 @@ export type TableStepRun = { readonly ok: true; readonly output: StepOutput } | 
 export interface RunnerEnv {
   readonly ctx: UapiContext;
   readonly holder: MemoryHolder;
+  /**
+   * The device model of a layout device (the simulator needs it to bind). Absent: the built-in
+   * profiles only; `host` needs a resolver that read sysfs (src/apply/host-profile.ts).
+   */
+  readonly resolveProfile?: (device: Device) => DeviceProfile | null;
+}
+
+/** A built-in profile, or the host's (sysfs) for `host`; a string says why there is none. */
+function defaultProfile(device: Device): DeviceProfile | string {
+  if (device.profile !== HOST_PROFILE) return builtinProfile(device.profile) ?? `no device model for profile '${device.profile}'`;
+  const host = readHostProfile(device.source);
+  return host.ok ? host.profile : `profile host: ${host.message}`;
+}
+
+/** What DeviceBindArgs.path carries for a layout device. */
+export function deviceBindPath(source: DeviceSource): string {
+  return source.kind === 'path' ? source.path : `pci:${source.address}`;
+}
+
+function unsupported(step: Step): StepFailure {
+  return { ok: false, call: callName(step), errno: ERRNO.EOPNOTSUPP, code: 'EOPNOTSUPP', message: 'this backend cannot bind, attach or detach devices yet' };
 }
 
 const RLIMIT_VALUE: Record<RlimitMode, bigint> = { user: 0n, process: 1n };
@@ -105,6 +129,38 @@ export async function runStep(env: RunnerEnv, body: StateBody, step: Step): Prom
 export async function runTableStep(env: RunnerEnv, table: WorkingTable, step: Step): Promise<TableStepRun> {
   const { ctx } = env;
   switch (step.op) {
+    case 'attach': {
+      const ioas = table.ioas(step.ioas);
+      if (!ioas) return mismatch(step, `ioas.${step.ioas} is not in the state`);
+      if (table.device(step.device.name)) return mismatch(step, `device.${step.device.name} is already attached`);
+      if (!ctx.deviceBind || !ctx.deviceAttach || !ctx.deviceUnbind) return unsupported(step);
+      const resolved = env.resolveProfile ? env.resolveProfile(step.device) : defaultProfile(step.device);
+      if (typeof resolved === 'string' || resolved === null) {
+        return { ok: false, call: callName(step), errno: ERRNO.ENODEV, code: 'ENODEV', message: resolved ?? `no device model for profile '${step.device.profile}'` };
+      }
+      const profile = resolved;
+      const bound = await ctx.deviceBind({ path: deviceBindPath(step.device.source), profile });
+      if (!isOk(bound)) return failed(step, bound);
+      const attached = await ctx.deviceAttach({ devId: bound.devId, ptId: ioas.id });
+      if (!isOk(attached)) {
+        // One step binds and attaches, so a failed attach must not leave the device bound.
+        await ctx.deviceUnbind({ devId: bound.devId });
+        return failed(step, attached);
+      }
+      table.setDevice({ ...step.device, devId: bound.devId, ptId: attached.ptId });
+      return { ok: true, output: { op: 'attach', devId: bound.devId, ptId: attached.ptId } };
+    }
+    case 'detach': {
+      const device = table.device(step.device.name);
+      if (!device) return mismatch(step, `device.${step.device.name} is not in the state`);
+      if (!ctx.deviceDetach || !ctx.deviceUnbind) return unsupported(step);
+      const detached = await ctx.deviceDetach({ devId: device.devId });
+      if (!isOk(detached)) return failed(step, detached);
+      const unbound = await ctx.deviceUnbind({ devId: device.devId });
+      if (!isOk(unbound)) return failed(step, unbound);
+      table.deleteDevice(device.name);
+      return { ok: true, output: { op: 'detach' } };
+    }
     case 'create-memory': {
       if (table.memory.has(step.memory.name)) return mismatch(step, `memory.${step.memory.name} already exists`);
       const created = await env.holder.create(step.memory, table.memory.list());

@@ -5,7 +5,7 @@
 // caches what did not change, so asking after every call costs one IOAS's entries, not the state.
 
 import type { Area } from '../model/step.js';
-import type { RecordedEntry, RecordedIoas, RecordedMemory, StateBody } from '../model/recorded.js';
+import type { RecordedDevice, RecordedEntry, RecordedIoas, RecordedMemory, StateBody } from '../model/recorded.js';
 
 const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 export const byIova = (a: Area, b: Area): number => (a.iova < b.iova ? -1 : a.iova > b.iova ? 1 : 0);
@@ -179,6 +179,22 @@ export class WorkingTable {
   deleteIoas(name: string): void {
     this.ioasRows.delete(name);
     this.ioasCache = null;
+  }
+
+  device(name: string): RecordedDevice | undefined {
+    return this.header.devices?.find((d) => d.name === name);
+  }
+
+  /** Devices are few: a sorted array rebuilt per change is fine. The key stays absent when empty. */
+  setDevice(device: RecordedDevice): void {
+    const others = (this.header.devices ?? []).filter((d) => d.name !== device.name);
+    this.header = { ...this.header, devices: [...others, device].sort(byName) };
+  }
+
+  deleteDevice(name: string): void {
+    const { devices, ...rest } = this.header;
+    const left = (devices ?? []).filter((d) => d.name !== name);
+    this.header = left.length > 0 ? { ...rest, devices: left } : rest;
   }
 
   get options(): StateBody['options'] {

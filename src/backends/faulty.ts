@@ -1,7 +1,7 @@
 // Failure injection for tests and drills: wraps a UapiContext so that its Nth call (1-based,
 // counting every ioctl method) answers a chosen errno without reaching the backend, exactly as a
 // failing kernel call that changed nothing.
-import type { UapiContext, UapiMethod, UapiResult } from '../model/uapi.js';
+import type { DeviceMethod, UapiContext, UapiMethod, UapiResult } from '../model/uapi.js';
 import { errnoName } from '../model/uapi.js';
 
 export interface FaultPlan {
@@ -16,6 +16,8 @@ export interface FaultyContext extends UapiContext {
 }
 
 const METHODS: readonly UapiMethod[] = ['destroy', 'ioasAlloc', 'ioasAllowIovas', 'ioasIovaRanges', 'ioasMap', 'ioasCopy', 'ioasUnmap', 'option'];
+/** Wrapped (and counted) only when the inner backend has them. */
+const DEVICE_METHODS: readonly DeviceMethod[] = ['deviceBind', 'deviceAttach', 'deviceDetach', 'deviceUnbind'];
 
 /** A call counter that several wrappers (uapi context, memory holder) can share. */
 export interface CallCounter {
@@ -28,7 +30,8 @@ export function withFault(inner: UapiContext, fault: FaultPlan, counter: CallCou
     calls: () => counter.n,
     close: () => inner.close(),
   };
-  for (const method of METHODS) {
+  const present = DEVICE_METHODS.filter((method) => typeof inner[method] === 'function');
+  for (const method of [...METHODS, ...present]) {
     wrapped[method] = (args: never): unknown => {
       counter.n += 1;
       if (failing.has(counter.n)) {

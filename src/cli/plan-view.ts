@@ -1,6 +1,7 @@
 // Plans, apply reports and states as text for people, Terraform style. Pure: returns strings;
 // color is a parameter (the command decides: a TTY and no NO_COLOR).
 import { diffArrays } from 'diff';
+import { deviceSourceText } from '../model/layout.js';
 import type { StateBody } from '../model/recorded.js';
 import { formatBacking, formatRanges, hex, humanBytes } from '../model/format.js';
 import type { Step } from '../model/step.js';
@@ -88,11 +89,23 @@ function attributeLines(change: Change, st: Style): string[] {
   return lines;
 }
 
+/** For a device: what happens to it, e.g. ` (attach to ioas.dp0)`. */
+function deviceNote(change: Change): string {
+  if (change.kind !== 'device') return '';
+  const ioas = change.attributes.find((a) => a.name === 'ioas');
+  const from = ioas?.before ?? null;
+  const to = ioas?.after ?? null;
+  if (change.action === 'create') return ` (attach to ioas.${to})`;
+  if (change.action === 'delete') return ` (detach from ioas.${from})`;
+  if (change.action === 'replace') return ` (detach from ioas.${from}, attach to ioas.${to})`;
+  return '';
+}
+
 export function renderChange(change: Change, st: Style): string[] {
   const symbol = SYMBOL[change.action];
   const lines = [`  ${st.bold(`# ${change.address}`)} ${HEADLINE[change.action]}`];
   for (const reason of change.reasons) lines.push(`  ${st.dim(`# (${reason})`)}`);
-  lines.push(`${symbolStyle(change.action, st)(symbol.padStart(3))} ${change.address} {`);
+  lines.push(`${symbolStyle(change.action, st)(symbol.padStart(3))} ${change.address}${deviceNote(change)} {`);
   lines.push(...attributeLines(change, st));
   lines.push('    }');
   return lines;
@@ -106,6 +119,8 @@ export function summaryLine(plan: Plan): string {
 
 export function describeStep(step: Step): string {
   switch (step.op) {
+    case 'attach': return `device=${step.device.name} ${deviceSourceText(step.device.source)} ioas=${step.ioas} profile=${step.device.profile}`;
+    case 'detach': return `device=${step.device.name} ${deviceSourceText(step.device.source)} ioas=${step.ioas}`;
     case 'create-memory': return `memory=${step.memory.name} size=${hex(step.memory.size)} backing=${formatBacking(step.memory.backing)}`;
     case 'release-memory': return `memory=${step.memory.name} user_va=${hex(step.userVa)}`;
     case 'set-rlimit-mode': return `rlimit_mode ${step.previous} -> ${step.mode}`;
@@ -135,13 +150,39 @@ export function renderCalls(steps: readonly Step[], st: Style): string[] {
   return steps.map((s, i) => `  ${String(i + 1).padStart(width)}. ${st.cyan(callName(s))} ${describeStep(s)}  ${st.dim(`# ${s.address}`)}`);
 }
 
-export function renderPlan(plan: Plan, st: Style, options: { calls: boolean }): string {
+/**
+ * The pinned-memory section: per IOAS what the apply adds, and the total against the memlock
+ * limit (`null`: unlimited, undefined: unknown) in the layout's accounting mode.
+ */
+export function renderPinned(plan: Plan, st: Style, memlockLimit: bigint | null | undefined): string[] {
+  const pinned = plan.pinned ?? [];
+  if (pinned.length === 0) return [];
+  const mode = plan.desired.options.rlimitMode;
+  const lines = [`Pinned memory (a device pins every mapping of its IOAS; RLIMIT_MEMLOCK accounting: ${mode === 'user' ? 'user (per user)' : 'process (per process)'}):`];
+  let total = 0n;
+  for (const p of pinned) {
+    const delta = p.after - p.before;
+    const sign = delta >= 0n ? `+${hex(delta)}` : `-${hex(-delta)}`;
+    lines.push(`  ioas.${p.ioas}: ${hex(p.before)} -> ${hex(p.after)} (${sign} bytes)`);
+    total += p.after;
+  }
+  let verdict: string;
+  if (memlockLimit === undefined) verdict = 'memlock limit unknown here';
+  else if (memlockLimit === null) verdict = 'memlock limit unlimited';
+  else if (total > memlockLimit) verdict = st.red(`exceeds the memlock limit ${hex(memlockLimit)}: pinning fails ENOMEM unless the applier has CAP_IPC_LOCK`);
+  else verdict = `within the memlock limit ${hex(memlockLimit)}`;
+  lines.push(`  total after apply: ${hex(total)} bytes, ${verdict}`, '');
+  return lines;
+}
+
+export function renderPlan(plan: Plan, st: Style, options: { calls: boolean; memlockLimit?: bigint | null }): string {
   if (!planHasChanges(plan)) return `${st.green('No changes.')} The recorded state matches the layout; nothing to apply.\n`;
   const lines = ['ioasform will perform the following actions:', ''];
   for (const change of plan.changes) {
     if (change.action === 'no-op') continue;
     lines.push(...renderChange(change, st), '');
   }
+  lines.push(...renderPinned(plan, st, options.memlockLimit));
   if (options.calls) lines.push('Calls, in order:', ...renderCalls(plan.steps, st), '');
   lines.push(st.bold(summaryLine(plan)));
   return `${lines.join('\n')}\n`;
@@ -184,6 +225,9 @@ export function renderState(body: StateBody, envelope: { lineage: string; serial
       lines.push(`  ${e.spec.kind}.${e.name}: ${what}`);
       for (const a of e.areas) lines.push(`    area iova ${hex(a.iova)}-${hex(a.iova + a.length - 1n)} length ${hex(a.length)} user_va ${hex(a.userVa)} access ${a.access}`);
     }
+  }
+  for (const d of body.devices ?? []) {
+    lines.push('', `device.${d.name}: (dev id ${d.devId}, hwpt id ${d.ptId})`, `  source  = ${deviceSourceText(d.source)}`, `  ioas    = ${d.ioas}`, `  profile = ${d.profile}`);
   }
   return `${lines.join('\n')}\n`;
 }

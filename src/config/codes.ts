@@ -35,8 +35,8 @@ export const LAYOUT_CODES = {
   // --- meaning (src/config/rules.ts) ---
   /** A mapping names a memory region that is not defined. */
   'unknown-memory': 'a mapping refers to an undefined memory region',
-  /** A copy names an IOAS that is not defined. */
-  'unknown-ioas': 'a copy refers to an undefined IOAS',
+  /** A copy or a device names an IOAS that is not defined. */
+  'unknown-ioas': 'a copy or device refers to an undefined IOAS',
   /** A copy names a mapping or copy that its IOAS does not define. */
   'unknown-entry': 'a copy refers to an undefined mapping or copy',
   /** A mapping and a copy of the same IOAS share a name (they share one namespace). */
@@ -67,6 +67,17 @@ export const LAYOUT_CODES = {
   'copy-out-of-entry': 'a copy extends past the end of its source entry',
   /** A writable copy of a source that was mapped read-only (the kernel answers EPERM). */
   'copy-access': 'a copy asks for write access to read-only pages',
+
+  // --- devices ---
+  /** A device `profile:` that is neither a built-in profile nor `host`. */
+  'unknown-profile': 'a device names a profile that does not exist',
+  /** Two devices name the same cdev or PCI address (a device binds to one context once). */
+  'duplicate-device': 'two devices name the same VFIO device',
+  /**
+   * Warning: a fixed mapping or copy lies in a window an attached device's profile reserves (its
+   * reserved regions, e.g. the MSI window, or outside its aperture): the attach or the MAP fails.
+   */
+  'reserved-window': "a fixed IOVA lies in a reserved window of an attached device's profile",
 } as const;
 
 export type LayoutCode = keyof typeof LAYOUT_CODES;

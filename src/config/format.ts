@@ -14,7 +14,7 @@ import { sourceLocator } from './source.js';
 
 /** The canonical key order of each kind of map; unknown keys keep their place after these. */
 const KEY_ORDER = {
-  root: ['version', 'options', 'memory', 'ioas'],
+  root: ['version', 'options', 'memory', 'ioas', 'devices'],
   options: ['rlimit_mode'],
   region: ['size', 'backing'],
   backing: ['kind', 'page_size', 'path'],
@@ -23,12 +23,13 @@ const KEY_ORDER = {
   mapping: ['memory', 'offset', 'length', 'iova', 'access'],
   copy: ['from', 'iova', 'access'],
   source: ['mapping', 'ioas', 'offset', 'iova', 'length'],
+  device: ['path', 'pci', 'ioas', 'profile'],
 } as const;
 type MapKind = keyof typeof KEY_ORDER;
 
 /** For each kind of map: what kind each key's value is (`named:` = a map of named items). */
 const CHILDREN: Readonly<Record<MapKind, Readonly<Record<string, MapKind | `named:${MapKind}` | `list:${MapKind}`>>>> = {
-  root: { options: 'options', memory: 'named:region', ioas: 'named:ioas' },
+  root: { options: 'options', memory: 'named:region', ioas: 'named:ioas', devices: 'named:device' },
   options: {},
   region: { backing: 'backing' },
   backing: {},
@@ -37,6 +38,7 @@ const CHILDREN: Readonly<Record<MapKind, Readonly<Record<string, MapKind | `name
   mapping: {},
   copy: { from: 'source' },
   source: {},
+  device: {},
 };
 
 export interface FormatResult {
@@ -188,6 +190,13 @@ export function formatLayout(layout: Layout, schemaComment: string | null = SCHE
     if (ioas.copies.length > 0) fields.push(['copies', map(ioas.copies.map((c) => [c.name, copyNode(c)]))]);
     return [ioas.name, map(fields)];
   }))]);
+  const devices = layout.devices ?? [];
+  if (devices.length > 0) {
+    root.push(['devices', map(devices.map((d) => {
+      const source: [string, unknown] = d.source.kind === 'path' ? ['path', new Scalar(d.source.path)] : ['pci', new Scalar(d.source.address)];
+      return [d.name, map([source, ['ioas', new Scalar(d.ioas)], ['profile', new Scalar(d.profile)]])];
+    }))]);
+  }
   const doc = new Document(map(root));
   if (schemaComment !== null) doc.commentBefore = schemaComment.replace(/^#/, '');
   return doc.toString(TO_STRING);

@@ -9,6 +9,8 @@
 import { SIZE_PATTERN } from './sizes.js';
 
 export const NAME_PATTERN = '^[a-z][a-z0-9_-]*$';
+export const DEVICE_PATH_PATTERN = '^/dev/vfio/devices/vfio[0-9]+$';
+export const PCI_ADDRESS_PATTERN = '^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]$';
 export const ENTRY_REF_PATTERN = '^[a-z][a-z0-9_-]*\\.[a-z][a-z0-9_-]*$';
 
 const size = (description: string) => ({ $ref: '#/definitions/size', description });
@@ -45,6 +47,7 @@ export const LAYOUT_SCHEMA = {
     },
     memory: named('Named backing memory regions the holder owns and maps into IOASes.', 'memoryRegion'),
     ioas: named('Named IO address spaces (IOMMU_IOAS_ALLOC), each with its mappings and copies.', 'ioas'),
+    devices: named('Named VFIO devices, each bound to the context and attached to one IOAS.', 'device'),
   },
   definitions: {
     name: {
@@ -153,6 +156,26 @@ export const LAYOUT_SCHEMA = {
         iova: size('Fixed destination IOVA. Absent: the kernel chooses.'),
         access: { $ref: '#/definitions/access', description: 'DMA access of the copy (default rw).' },
       },
+    },
+    device: {
+      type: 'object',
+      description: 'A VFIO device (cdev) attached to an IOAS (VFIO_DEVICE_BIND_IOMMUFD + VFIO_DEVICE_ATTACH_IOMMUFD_PT).',
+      additionalProperties: false,
+      required: ['ioas', 'profile'],
+      properties: {
+        path: { type: 'string', pattern: DEVICE_PATH_PATTERN, description: 'The VFIO cdev, /dev/vfio/devices/vfioN. Give either path or pci.' },
+        pci: { type: 'string', pattern: PCI_ADDRESS_PATTERN, description: 'A PCI address (0000:00:03.0), resolved to its cdev through sysfs at apply time. Give either path or pci.' },
+        ioas: { $ref: '#/definitions/name', description: 'The IOAS the device attaches to.' },
+        profile: {
+          type: 'string',
+          pattern: NAME_PATTERN,
+          description:
+            'The device model used by plan and the simulator: `intel-vtd-39bit` (MSI window 0xfee00000-0xfeefffff reserved, 39-bit aperture, 4 KiB IOVA alignment), `intel-vtd-48bit`, or `host` (the host\'s /sys/kernel/iommu_groups/*/reserved_regions, read at plan time).',
+        },
+      },
+      if: { required: ['path'] },
+      then: { properties: { pci: false } },
+      else: { required: ['pci'] },
     },
     copySource: {
       type: ['string', 'object'],

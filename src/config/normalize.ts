@@ -9,12 +9,12 @@
 // The only diagnostics produced here are the ones the schema cannot see: numbers beyond 64 bits.
 
 import type { Diagnostic } from '../diagnostics.js';
-import type { Access, Backing, Copy, CopySource, Ioas, IovaRange, Layout, Mapping, MemoryRegion, RlimitMode } from '../model/layout.js';
+import type { Access, Backing, Copy, CopySource, Device, Ioas, IovaRange, Layout, Mapping, MemoryRegion, RlimitMode } from '../model/layout.js';
 import { U64_MAX } from '../model/uapi.js';
 import { diagnosticAt, type DocPath, type SourceLocator } from './source.js';
 import { formatHex, parseSize } from './sizes.js';
 
-export type Element = MemoryRegion | Ioas | Mapping | Copy | IovaRange;
+export type Element = MemoryRegion | Ioas | Mapping | Copy | IovaRange | Device;
 
 export interface NormalizeResult {
   readonly layout: Layout;
@@ -202,8 +202,26 @@ export function normalizeLayout(written: unknown, locator: SourceLocator): Norma
     return result;
   });
 
+  // --- devices (the key is kept absent when the file has none, see Layout.devices) ---
+  const devices: Device[] = [];
+  for (const [name, w] of entries(root['devices'])) {
+    const path = ['devices', name];
+    const source: Device['source'] | undefined =
+      typeof w['path'] === 'string' ? { kind: 'path', path: w['path'] } : typeof w['pci'] === 'string' ? { kind: 'pci', address: w['pci'] } : undefined;
+    const device: Device = {
+      name,
+      source: source ?? { kind: 'path', path: '' },
+      ioas: typeof w['ioas'] === 'string' ? w['ioas'] : '',
+      profile: typeof w['profile'] === 'string' ? w['profile'] : '',
+    };
+    if (source === undefined || typeof w['ioas'] !== 'string' || typeof w['profile'] !== 'string') malformed.add(device);
+    origin.set(device, path);
+    devices.push(device);
+  }
+
   const rlimitMode: RlimitMode = record(root['options'])['rlimit_mode'] === 'process' ? 'process' : 'user';
-  return { layout: { version: 1, options: { rlimitMode }, memory, ioas }, malformed, unresolved, origin, diagnostics };
+  const layout: Layout = { version: 1, options: { rlimitMode }, memory, ioas, ...(devices.length > 0 ? { devices } : {}) };
+  return { layout, malformed, unresolved, origin, diagnostics };
 
   // --- helpers that need the closure (diagnostics, origin) ---
 

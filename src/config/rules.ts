@@ -7,7 +7,8 @@
 // §7 COPY, §10 ALLOW_IOVAS, §11 HUGE_PAGES).
 
 import type { Diagnostic } from '../diagnostics.js';
-import type { Copy, Ioas, IovaRange, Layout, Mapping, MemoryRegion } from '../model/layout.js';
+import { builtinProfile, HOST_PROFILE, profileReservedRanges, type DeviceProfile } from '../model/device-profile.js';
+import { deviceSourceText, devicesOf, type Copy, type Ioas, type IovaRange, type Layout, type Mapping, type MemoryRegion } from '../model/layout.js';
 import type { Element, NormalizeResult } from './normalize.js';
 import { formatHex } from './sizes.js';
 import { diagnosticAt, type DiagnosticSpec, type DocPath, type SourceLocator } from './source.js';
@@ -316,9 +317,14 @@ function backingOffset(ctx: RuleContext, ioasName: string, entryName: string, of
 
 const alignment: Rule = (ctx) =>
   ctx.layout.ioas.flatMap((ioas) => {
-    // A plain IOAS has iova_alignment 1; HUGE_PAGES=0 raises it to PAGE_SIZE (spec §5.3, §11).
-    if (ioas.hugePages || !ctx.ok(ioas)) return [];
-    const why = `IOAS '${ioas.name}' has huge_pages: false, which requires 4KiB alignment`;
+    // A plain IOAS has iova_alignment 1; HUGE_PAGES=0 raises it to PAGE_SIZE (spec §5.3, §11),
+    // and so does an attached device: its domain's smallest IOMMU page (4 KiB on x86).
+    if (!ctx.ok(ioas)) return [];
+    const device = devicesOf(ctx.layout).find((d) => d.ioas === ioas.name && ctx.ok(d) && devicePageSize(d.profile) !== null);
+    if (ioas.hugePages && device === undefined) return [];
+    const why = ioas.hugePages
+      ? `device '${device?.name}' attaches to IOAS '${ioas.name}', which raises its IOVA alignment to 4KiB`
+      : `IOAS '${ioas.name}' has huge_pages: false, which requires 4KiB alignment`;
     const misaligned = (value: bigint) => value % PAGE_SIZE !== 0n;
     const out: DiagnosticSpec[] = [];
     for (const e of entriesOf(ioas)) {
@@ -480,6 +486,85 @@ const copyAccess: Rule = (ctx) =>
       })),
   );
 
+// --- devices ---
+
+/** The IOVA alignment an attached device of this profile needs, when the profile is known now. */
+function devicePageSize(profile: string): bigint | null {
+  if (profile === HOST_PROFILE) return PAGE_SIZE; // x86 IOMMUs: 4 KiB smallest page
+  return builtinProfile(profile)?.pageSize ?? null;
+}
+
+const deviceIoas: Rule = (ctx) => {
+  const names = new Set(ctx.layout.ioas.map((i) => i.name));
+  return devicesOf(ctx.layout)
+    .filter((d) => ctx.ok(d) && !names.has(d.ioas))
+    .map((d) => ({
+      code: 'unknown-ioas' as const,
+      message: `device '${d.name}' attaches to IOAS '${d.ioas}', which is not defined`,
+      path: ctx.path(d, 'ioas'),
+      hint: names.size > 0 ? `defined IOASes: ${[...names].join(', ')}` : 'define it under `ioas:`',
+    }));
+};
+
+const unknownProfile: Rule = (ctx) =>
+  devicesOf(ctx.layout)
+    .filter((d) => ctx.ok(d) && d.profile !== HOST_PROFILE && builtinProfile(d.profile) === null)
+    .map((d) => ({
+      code: 'unknown-profile' as const,
+      message: `device '${d.name}' has profile '${d.profile}', which does not exist`,
+      path: ctx.path(d, 'profile'),
+      hint: 'profiles: intel-vtd-39bit, intel-vtd-48bit, host',
+    }));
+
+const duplicateDevice: Rule = (ctx) => {
+  const seen = new Map<string, string>();
+  const out: DiagnosticSpec[] = [];
+  for (const d of devicesOf(ctx.layout)) {
+    if (!ctx.ok(d)) continue;
+    const key = deviceSourceText(d.source);
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, d.name);
+    else {
+      out.push({
+        code: 'duplicate-device',
+        message: `devices '${first}' and '${d.name}' both name ${key}`,
+        path: ctx.path(d, d.source.kind),
+        hint: 'a VFIO device binds to one iommufd context once and attaches to one IOAS',
+      });
+    }
+  }
+  return out;
+};
+
+/** The windows a profile makes unusable, with a word for each (for the message). */
+function reservedWindows(profile: DeviceProfile): { range: IovaRange; what: string }[] {
+  const ranges = profileReservedRanges(profile);
+  const regions = profile.reserved.filter((r) => r.type !== 'direct-relaxable');
+  return [
+    ...ranges.device.map((range, i) => ({ range, what: `its ${regions[i]?.type ?? 'reserved'} window` })),
+    ...ranges.aperture.map((range) => ({ range, what: `outside its aperture [${hex(profile.aperture.start)}, ${hex(profile.aperture.last)}]` })),
+  ];
+}
+
+const reservedWindow: Rule = (ctx) =>
+  devicesOf(ctx.layout).flatMap((d) => {
+    const profile = ctx.ok(d) ? builtinProfile(d.profile) : null;
+    const ioas = profile ? ctx.layout.ioas.find((i) => i.name === d.ioas) : undefined;
+    if (!profile || !ioas) return [];
+    const windows = reservedWindows(profile);
+    return fixedRanges(ctx, ioas).flatMap((r) => {
+      const hit = windows.find((w) => w.range.start <= r.last && r.first <= w.range.last);
+      if (!hit) return [];
+      return [{
+        severity: 'warning' as const,
+        code: 'reserved-window' as const,
+        message: `${label(r.entry)} [${hex(r.first)}, ${hex(r.last)}] of IOAS '${ioas.name}' lies ${hit.what.startsWith('outside') ? hit.what : `in ${hit.what} [${hex(hit.range.start)}, ${hex(hit.range.last)}]`} of device '${d.name}' (profile ${profile.name})`,
+        path: ctx.path(r.entry.value, 'iova'),
+        hint: 'attaching the device fails EADDRINUSE while this mapping exists, and the MAP fails EINVAL once the device is attached; move the mapping',
+      }];
+    });
+  });
+
 const RULES: readonly Rule[] = [
   duplicateNames,
   unknownMemory,
@@ -495,4 +580,8 @@ const RULES: readonly Rule[] = [
   outsideAllowed,
   copySources,
   copyAccess,
+  deviceIoas,
+  unknownProfile,
+  duplicateDevice,
+  reservedWindow,
 ];

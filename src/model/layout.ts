@@ -69,11 +69,44 @@ export interface LayoutOptions {
   readonly rlimitMode: RlimitMode;
 }
 
+/** How a VFIO device is named: its cdev, or a PCI address resolved to the cdev through sysfs. */
+export type DeviceSource =
+  | { readonly kind: 'path'; readonly path: string }
+  | { readonly kind: 'pci'; readonly address: string };
+
+/** A VFIO device bound to the context and attached to one IOAS. */
+export interface Device {
+  readonly name: string;
+  readonly source: DeviceSource;
+  /** The IOAS it attaches to. */
+  readonly ioas: string;
+  /**
+   * The device model: a built-in profile name (model/device-profile.ts) or `host` (the host's
+   * sysfs reserved regions, read at plan time).
+   */
+  readonly profile: string;
+}
+
 export interface Layout {
   readonly version: 1;
   readonly options: LayoutOptions;
   readonly memory: readonly MemoryRegion[];
   readonly ioas: readonly Ioas[];
+  /**
+   * In declaration order. Optional so that every device-free layout (and every value built
+   * before devices existed) stays as it was: absent means none.
+   */
+  readonly devices?: readonly Device[];
+}
+
+/** The devices of a layout (none when the key is absent). */
+export function devicesOf(layout: Layout): readonly Device[] {
+  return layout.devices ?? [];
+}
+
+/** The written form of a device source, for messages and plan output. */
+export function deviceSourceText(source: DeviceSource): string {
+  return source.kind === 'path' ? source.path : `pci ${source.address}`;
 }
 
 export const EMPTY_LAYOUT: Layout = {

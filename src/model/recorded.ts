@@ -3,7 +3,7 @@
 // the live table the step runner updates call by call. The planner diffs a desired Layout against
 // it; `show` prints it; drift checks compare it with what the backend reports.
 
-import type { Access, Backing, IovaRange, Layout, RlimitMode } from './layout.js';
+import type { Access, Backing, Device, IovaRange, Layout, RlimitMode } from './layout.js';
 import type { Area, EntrySpec } from './step.js';
 
 export type BackendKind = 'sim' | 'kernel';
@@ -33,6 +33,14 @@ export interface RecordedIoas {
   readonly entries: readonly RecordedEntry[];
 }
 
+/** A device bound and attached by ioasform: the layout's device plus the kernel's ids. */
+export interface RecordedDevice extends Device {
+  /** The device object id (VFIO_DEVICE_BIND_IOMMUFD out_devid). */
+  readonly devId: number;
+  /** The HWPT the attach answered (pt_id out: the automatic domain on the IOAS). */
+  readonly ptId: number;
+}
+
 /** Set when an apply failed and its rollback could not undo everything (exit code 3). */
 export interface Attention {
   readonly reason: string;
@@ -52,6 +60,8 @@ export interface StateBody {
   /** The journal sequence number of the last call whose effect this body includes (recovery). */
   readonly journalSeq: number;
   readonly attention: Attention | null;
+  /** In name order. Optional and absent when there are none, so device-free bodies are unchanged. */
+  readonly devices?: readonly RecordedDevice[];
 }
 
 export function emptyStateBody(backend: BackendKind): StateBody {
@@ -67,6 +77,7 @@ export function entryExtent(entry: RecordedEntry): { iova: bigint; length: bigin
 
 /** The layout the recorded state implements (for `show` and for re-planning after destroy). */
 export function recordedLayout(body: StateBody): Layout {
+  const devices = (body.devices ?? []).map(({ name, source, ioas, profile }) => ({ name, source, ioas, profile }));
   return {
     version: 1,
     options: body.options,
@@ -78,6 +89,7 @@ export function recordedLayout(body: StateBody): Layout {
       mappings: i.entries.flatMap((e) => (e.spec.kind === 'mapping' ? [e.spec.mapping] : [])),
       copies: i.entries.flatMap((e) => (e.spec.kind === 'copy' ? [e.spec.copy] : [])),
     })),
+    ...(devices.length > 0 ? { devices } : {}),
   };
 }
 

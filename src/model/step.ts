@@ -7,7 +7,7 @@
 // and what the backend answered into the steps that undo it. Rollback is running those inverses
 // in reverse through the same runner: there is no second code path.
 
-import type { Access, Copy, IovaRange, Mapping, MemoryRegion, RlimitMode } from './layout.js';
+import type { Access, Copy, Device, IovaRange, Mapping, MemoryRegion, RlimitMode } from './layout.js';
 
 /** What an entry (a mapping or a copy) was asked to be; recorded so an undo can rebuild it. */
 export type EntrySpec =
@@ -112,7 +112,18 @@ export interface UnmapStep extends StepBase {
   readonly areas: readonly Area[];
 }
 
+/**
+ * VFIO_DEVICE_BIND_IOMMUFD + VFIO_DEVICE_ATTACH_IOMMUFD_PT: the device (its cdev and profile)
+ * bound to the context and attached to `ioas`. One step, so that a failed attach leaves nothing
+ * bound; `device` is everything the undo (a detach) and a redo need.
+ */
+export interface AttachStep extends StepBase { readonly op: 'attach'; readonly device: Device; readonly ioas: string }
+/** VFIO_DEVICE_DETACH_IOMMUFD_PT + closing the device fd (unbind). The undo attaches it again. */
+export interface DetachStep extends StepBase { readonly op: 'detach'; readonly device: Device; readonly ioas: string }
+
 export type Step =
+  | AttachStep
+  | DetachStep
   | CreateMemoryStep
   | ReleaseMemoryStep
   | SetRlimitModeStep
@@ -132,7 +143,8 @@ export type StepOutput =
   | { readonly op: 'alloc-ioas'; readonly id: number }
   | { readonly op: 'map' | 'copy'; readonly areas: readonly Area[] }
   | { readonly op: 'unmap'; readonly length: bigint }
-  | { readonly op: 'release-memory' | 'set-rlimit-mode' | 'destroy-ioas' | 'allow-iovas' | 'set-huge-pages' };
+  | { readonly op: 'attach'; readonly devId: number; readonly ptId: number }
+  | { readonly op: 'release-memory' | 'set-rlimit-mode' | 'destroy-ioas' | 'allow-iovas' | 'set-huge-pages' | 'detach' };
 
 export class InverseError extends Error {
   readonly code = 'inverse-mismatch';
@@ -145,13 +157,18 @@ function expectOutput<O extends StepOutput['op']>(step: Step, output: StepOutput
 
 /**
  * The steps that undo `step`, given what it produced, in execution order. Pure.
- * alloc <-> destroy, map/copy <-> unmap of the exact resulting areas, unmap <-> map of the same
+ * attach <-> detach of the same device and IOAS, alloc <-> destroy, map/copy <-> unmap of the exact resulting areas, unmap <-> map of the same
  * memory at the same IOVA (one map per area), allow <-> allow of the previous list, option set
  * <-> set of the previous value, create-memory <-> release-memory.
  */
 export function inverse(step: Step, output: StepOutput): Step[] {
   const address = step.address;
   switch (step.op) {
+    case 'attach':
+      expectOutput(step, output, 'attach');
+      return [{ op: 'detach', address, device: step.device, ioas: step.ioas }];
+    case 'detach':
+      return [{ op: 'attach', address, device: step.device, ioas: step.ioas }];
     case 'create-memory': {
       const out = expectOutput(step, output, 'create-memory');
       return [{ op: 'release-memory', address, memory: step.memory, userVa: out.userVa }];
@@ -200,6 +217,8 @@ export function inverse(step: Step, output: StepOutput): Step[] {
 /** The iommufd call (or holder action) a step makes, for `--calls` and error reports. */
 export function callName(step: Step): string {
   switch (step.op) {
+    case 'attach': return 'VFIO_DEVICE_BIND_IOMMUFD + VFIO_DEVICE_ATTACH_IOMMUFD_PT';
+    case 'detach': return 'VFIO_DEVICE_DETACH_IOMMUFD_PT + close';
     case 'create-memory': return 'holder: create memory';
     case 'release-memory': return 'holder: release memory';
     case 'set-rlimit-mode': return 'IOMMU_OPTION(RLIMIT_MODE, SET)';

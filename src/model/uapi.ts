@@ -3,8 +3,10 @@
 // kernel backend alike). One method per ioctl; every 64-bit quantity is a bigint; every call
 // answers with an errno instead of throwing, exactly as the kernel does.
 //
-// This module is pure data and types: it imports nothing, so model/, plan/ and backends/ can all
-// depend on it.
+// This module is pure data and types: it imports only types (the device profile), so model/,
+// plan/ and backends/ can all depend on it.
+
+import type { DeviceProfile } from './device-profile.js';
 
 /** MAP/COPY flag bits (enum iommufd_ioas_map_flags). */
 export const IOMMU_IOAS_MAP_FIXED_IOVA = 1;
@@ -137,6 +139,23 @@ export interface IoasCopyOut { readonly dstIova: bigint }
 export interface IoasUnmapOut { readonly length: bigint }
 export interface OptionOut { readonly val64: bigint }
 
+/**
+ * VFIO cdev device calls (vfio.h): VFIO_DEVICE_BIND_IOMMUFD binds the device at `path` to this
+ * context and yields its device object id; VFIO_DEVICE_ATTACH_IOMMUFD_PT attaches it to an IOAS
+ * (the kernel then allocates or reuses an automatic HWPT and answers its id); DETACH undoes that;
+ * unbind is closing the device fd. `profile` is only read by the simulator (the device model);
+ * the kernel learns the real device's regions itself.
+ */
+export interface DeviceBindArgs {
+  /** The cdev (/dev/vfio/devices/vfioN), or `pci:<address>` for the backend to resolve through sysfs. */
+  readonly path: string;
+  readonly profile?: DeviceProfile;
+}
+export interface DeviceBindOut { readonly devId: number }
+export interface DeviceAttachArgs { readonly devId: number; readonly ptId: number }
+export interface DeviceAttachOut { readonly ptId: number }
+export interface DeviceIdArgs { readonly devId: number }
+
 /** A value or a promise of it: the simulator answers synchronously, remote backends may not. */
 export type Awaitable<T> = T | Promise<T>;
 
@@ -155,9 +174,18 @@ export interface UapiContext {
   option(args: OptionArgs): Awaitable<UapiResult<OptionOut>>;
   /** Closes the context: every object in it is destroyed (as closing the fd does). */
   close(): Awaitable<void>;
+  // Device calls (optional: a backend without them cannot apply layouts with devices).
+  deviceBind?(args: DeviceBindArgs): Awaitable<UapiResult<DeviceBindOut>>;
+  deviceAttach?(args: DeviceAttachArgs): Awaitable<UapiResult<DeviceAttachOut>>;
+  deviceDetach?(args: DeviceIdArgs): Awaitable<UapiResult>;
+  deviceUnbind?(args: DeviceIdArgs): Awaitable<UapiResult>;
 }
 
-export type UapiMethod = Exclude<keyof UapiContext, 'close'>;
+/** The device methods of UapiContext (not part of UapiMethod: they are optional). */
+export type DeviceMethod = 'deviceBind' | 'deviceAttach' | 'deviceDetach' | 'deviceUnbind';
+
+/** The ioctl methods every backend has (the optional device methods are DeviceMethod). */
+export type UapiMethod = Exclude<keyof UapiContext, 'close' | DeviceMethod>;
 
 /**
  * The same contract answered synchronously. Both in-process backends are synchronous (the

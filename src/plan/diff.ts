@@ -4,13 +4,13 @@
 // change in place; a memory region whose size or backing changes is replaced together with every
 // entry using it; an RLIMIT_MODE change replaces everything (the kernel needs an empty context).
 
-import type { Copy, CopySource, Ioas, Layout, Mapping, MemoryRegion } from '../model/layout.js';
+import { deviceSourceText, devicesOf, type Copy, type CopySource, type Device, type Ioas, type Layout, type Mapping, type MemoryRegion } from '../model/layout.js';
 import type { RecordedEntry, RecordedIoas, RecordedMemory, StateBody } from '../model/recorded.js';
 import { entryExtent } from '../model/recorded.js';
 import { formatBacking, formatRanges, hex } from '../model/format.js';
 
 export type Action = 'create' | 'delete' | 'replace' | 'update' | 'no-op';
-export type ChangeKind = 'options' | 'memory' | 'ioas' | 'mapping' | 'copy';
+export type ChangeKind = 'options' | 'memory' | 'ioas' | 'mapping' | 'copy' | 'device';
 
 export interface AttributeChange {
   readonly name: string;
@@ -37,6 +37,7 @@ export interface Change {
 export const OPTIONS_ADDRESS = 'options';
 export const memoryAddress = (name: string): string => `memory.${name}`;
 export const ioasAddress = (name: string): string => `ioas.${name}`;
+export const deviceAddress = (name: string): string => `device.${name}`;
 export const entryAddress = (ioas: string, kind: 'mapping' | 'copy', name: string): string => `ioas.${ioas}/${kind}.${name}`;
 
 type Attrs = ReadonlyMap<string, string>;
@@ -70,6 +71,14 @@ function ioasAttrs(i: { allowedIovas: Ioas['allowedIovas']; hugePages: boolean }
   return new Map([
     ['allowed_iovas', formatRanges(i.allowedIovas)],
     ['huge_pages', String(i.hugePages)],
+  ]);
+}
+
+function deviceAttrs(d: Device): Attrs {
+  return new Map([
+    ['source', deviceSourceText(d.source)],
+    ['ioas', d.ioas],
+    ['profile', d.profile],
   ]);
 }
 
@@ -255,6 +264,34 @@ export function diff(desired: Layout, recorded: StateBody): Change[] {
     if (desiredIoas.has(old.name)) continue;
     changes.push({ address: ioasAddress(old.name), kind: 'ioas', action: 'delete', reasons: [], attributes: compareAttrs(ioasAttrs(old), null, false) });
     for (const fate of fates.values()) if (fate.ioas === old.name) changes.push(entryChange(fate));
+  }
+  changes.push(...deviceChanges(desired, recorded, rlimitChanges));
+  return changes;
+}
+
+/**
+ * Devices last: any change of a device (its IOAS, cdev or profile) is a detach and an attach, and
+ * so is the RLIMIT_MODE change (a bound device is an object, and the option needs none).
+ */
+function deviceChanges(desired: Layout, recorded: StateBody, rlimitChanges: boolean): Change[] {
+  const changes: Change[] = [];
+  const recordedDevices = byName<Device>(recorded.devices ?? []);
+  const desiredDevices = byName(devicesOf(desired));
+  for (const d of devicesOf(desired)) {
+    const old = recordedDevices.get(d.name);
+    if (!old) {
+      changes.push({ address: deviceAddress(d.name), kind: 'device', action: 'create', reasons: [], attributes: compareAttrs(null, deviceAttrs(d), false) });
+      continue;
+    }
+    const rows = compareAttrs(deviceAttrs(old), deviceAttrs(d), true);
+    const reasons = changedNames(rows).map((n) => (n === 'ioas' ? `ioas changed ${old.ioas} -> ${d.ioas} (detach, then attach)` : `${n} changed`));
+    if (rlimitChanges) reasons.push('the device is detached and unbound for the rlimit_mode change (the context must hold no objects)');
+    changes.push({ address: deviceAddress(d.name), kind: 'device', action: reasons.length > 0 ? 'replace' : 'no-op', reasons, attributes: rows });
+  }
+  for (const old of recorded.devices ?? []) {
+    if (!desiredDevices.has(old.name)) {
+      changes.push({ address: deviceAddress(old.name), kind: 'device', action: 'delete', reasons: [], attributes: compareAttrs(deviceAttrs(old), null, false) });
+    }
   }
   return changes;
 }

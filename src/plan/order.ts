@@ -9,13 +9,20 @@
 //  4. IOAS allocation, then HUGE_PAGES and allowed ranges, before the IOAS's mappings.
 //  5. Mappings, then copies after their sources (topological; copies of copies).
 //  6. Destroys last: deleted IOASes (already emptied by rule 1), then deleted memory regions.
+// Devices:
+//  D1. Detaches come first of all: a device that goes or moves is detached (and unbound) before
+//      any unmap, before its IOAS is destroyed (DESTROY of an attached IOAS is EBUSY) and before
+//      an RLIMIT_MODE change (a bound device is an object, and the option needs an empty context).
+//  D2. Attaches come after every IOAS's allocation, HUGE_PAGES and allowed ranges (rule 4) and
+//      before any mapping (rule 5): the device's reserved windows then steer automatic placement
+//      away from them, and each MAP pins (and fails) at its own step instead of at the attach.
 
-import type { Copy, Ioas, Layout, Mapping } from '../model/layout.js';
+import { devicesOf, type Copy, type Device, type Ioas, type Layout, type Mapping } from '../model/layout.js';
 import type { RecordedEntry, RecordedIoas, StateBody } from '../model/recorded.js';
 import { sameRanges } from '../model/format.js';
 import type { EntrySpec, Step } from '../model/step.js';
 import type { Change } from './diff.js';
-import { OPTIONS_ADDRESS, copySourceEntries, entryAddress, ioasAddress, memoryAddress } from './diff.js';
+import { OPTIONS_ADDRESS, copySourceEntries, deviceAddress, entryAddress, ioasAddress, memoryAddress } from './diff.js';
 
 export interface OrderError {
   readonly code: 'copy-cycle';
@@ -32,6 +39,12 @@ export function order(desired: Layout, recorded: StateBody, changes: readonly Ch
   const steps: Step[] = [];
   const rlimitChanges = action.get(OPTIONS_ADDRESS) === 'update';
   const desiredIoas = new Map(desired.ioas.map((i) => [i.name, i]));
+
+  // Rule D1: detaches.
+  for (const device of recorded.devices ?? []) {
+    const a = action.get(deviceAddress(device.name));
+    if (a === 'delete' || a === 'replace') steps.push(detachStep(device));
+  }
 
   // Rule 1: removals, dependents (copies) before what they were copied from.
   const removals: Removal[] = [];
@@ -83,6 +96,12 @@ export function order(desired: Layout, recorded: StateBody, changes: readonly Ch
     }
   }
 
+  // Rule D2: attaches.
+  for (const device of devicesOf(desired)) {
+    const a = action.get(deviceAddress(device.name));
+    if (a === 'create' || a === 'replace') steps.push({ op: 'attach', address: deviceAddress(device.name), device: layoutDevice(device), ioas: device.ioas });
+  }
+
   // Rule 5: entries, copies after their sources.
   const creations: Creation[] = [];
   for (const ioas of desired.ioas) {
@@ -109,6 +128,15 @@ export function order(desired: Layout, recorded: StateBody, changes: readonly Ch
     }
   }
   return { ok: true, steps };
+}
+
+/** The layout fields of a (possibly recorded) device, without kernel ids. */
+function layoutDevice({ name, source, ioas, profile }: Device): Device {
+  return { name, source, ioas, profile };
+}
+
+function detachStep(device: Device): Step {
+  return { op: 'detach', address: deviceAddress(device.name), device: layoutDevice(device), ioas: device.ioas };
 }
 
 function destroyStep(ioas: RecordedIoas): Step {

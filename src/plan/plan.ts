@@ -4,11 +4,13 @@
 
 import type { Layout } from '../model/layout.js';
 import type { BackendKind, StateBody } from '../model/recorded.js';
+import { recordedLayout } from '../model/recorded.js';
 import type { Step } from '../model/step.js';
 import type { Change } from './diff.js';
 import { countActions, diff, hasChanges } from './diff.js';
 import type { OrderError } from './order.js';
 import { order } from './order.js';
+import { pinnedChanges, type PinnedIoas } from './pinning.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -43,6 +45,8 @@ export interface Plan {
   readonly summary: PlanSummary;
   /** The desired layout: what the state will describe after a successful apply. */
   readonly desired: Layout;
+  /** Per IOAS with a device attached (before or after): pinned bytes. Absent when none pins. */
+  readonly pinned?: readonly PinnedIoas[];
 }
 
 export interface MakePlanInput {
@@ -59,6 +63,7 @@ export function makePlan(input: MakePlanInput): MakePlanResult {
   const changes = diff(input.desired, input.recorded);
   const ordered = order(input.desired, input.recorded, changes);
   if (!ordered.ok) return ordered;
+  const pinned = pinnedChanges(input.desired, recordedLayout(input.recorded));
   return {
     ok: true,
     plan: {
@@ -70,6 +75,7 @@ export function makePlan(input: MakePlanInput): MakePlanResult {
       steps: ordered.steps,
       summary: countActions(changes),
       desired: input.desired,
+      ...(pinned.length > 0 ? { pinned } : {}),
     },
   };
 }

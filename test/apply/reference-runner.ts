@@ -86,6 +86,10 @@ export async function referenceRunStep(env: RunnerEnv, body: StateBody, step: St
   const { ctx } = env;
   const findIoas = (name: string): RecordedIoas | undefined => body.ioas.find((i) => i.name === name);
   switch (step.op) {
+    // Devices came after this runner was frozen; the table runner is the only one with them.
+    case 'attach':
+    case 'detach':
+      return mismatch(step, 'the reference runner has no devices');
     case 'create-memory': {
       if (body.memory.some((m) => m.name === step.memory.name)) return mismatch(step, `memory.${step.memory.name} already exists`);
       const created = await env.holder.create(step.memory, body.memory);

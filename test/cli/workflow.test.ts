@@ -7,7 +7,7 @@ import { ROOT, cli, ensureBuilt, workdir } from './support.js';
 
 beforeAll(() => ensureBuilt(), 120_000);
 
-const EXAMPLES = ['dpdk-appliance', 'vmm-guest-ram', 'test-lab'];
+const EXAMPLES = ['dpdk-appliance', 'vmm-guest-ram', 'test-lab', 'nic-passthrough'];
 
 describe('workflow on the simulator: plan, apply, plan again, edit, destroy', () => {
   for (const example of EXAMPLES) {
@@ -26,6 +26,7 @@ describe('workflow on the simulator: plan, apply, plan again, edit, destroy', ()
         ...layout.ioas.flatMap((i) => [`ioas.${i.name}`, ...i.mappings.map((m) => `ioas.${i.name}/mapping.${m.name}`), ...i.copies.map((c) => `ioas.${i.name}/copy.${c.name}`)]),
       ];
       for (const address of addresses) expect(plan.stdout).toContain(`  + ${address} {`);
+      for (const d of layout.devices ?? []) expect(plan.stdout).toContain(`  + device.${d.name} (attach to ioas.${d.ioas}) {`);
       expect(plan.stdout).not.toMatch(/\u001b\[/); // not a TTY: no color
 
       const apply = await cli(['apply', '--auto-approve', file], dir);
@@ -63,6 +64,24 @@ describe('workflow on the simulator: plan, apply, plan again, edit, destroy', ()
     expect(plan.stdout).toMatch(/^-\/\+ ioas\.lab\/mapping\.table \{$/m);
     expect(plan.stdout).toMatch(/access += r -> rw # forces replacement/);
     expect(plan.stdout).toMatch(/^Plan: 0 to add, 1 to replace, 0 to destroy\.$/m);
+  });
+
+  it('a layout with a device: plan --json is schema-valid, a saved plan applies, show lists the device', async () => {
+    const dir = workdir();
+    const out = await cli(['plan', '--json', 'examples/nic-passthrough.yaml'], dir);
+    expect(out.code).toBe(2);
+    const doc = JSON.parse(out.stdout) as { steps: { op: string }[]; pinned?: { ioas: string; after: string }[] };
+    const schema = JSON.parse(readFileSync(join(ROOT, 'schema/plan.schema.json'), 'utf8')) as object;
+    const validate = new Ajv2020({ strict: false }).compile(schema);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    expect(doc.steps.map((s) => s.op)).toContain('attach');
+    expect(doc.pinned).toEqual([{ ioas: 'nic', before: '0x0', after: '0x410000' }]);
+    expect((await cli(['plan', '-out', 'nic.plan', 'examples/nic-passthrough.yaml'], dir)).code).toBe(2);
+    const applied = await cli(['apply', 'nic.plan'], dir);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    const shown = await cli(['show'], dir);
+    expect(shown.stdout).toMatch(/^device\.nic0: \(dev id \d+, hwpt id \d+\)$/m);
   });
 
   it('plan --json prints a versioned document valid against schema/plan.schema.json', async () => {

@@ -10,6 +10,7 @@ import {
   IOMMU_OPTION_OP_GET,
   IOMMU_OPTION_OP_SET,
   IOMMU_OPTION_RLIMIT_MODE,
+  type DeviceMethod,
   type IovaRange,
   type UapiMethod,
 } from '../../src/model/uapi.js';
@@ -28,9 +29,9 @@ export const RLIMIT = IOMMU_OPTION_RLIMIT_MODE;
 export const HUGE = IOMMU_OPTION_HUGE_PAGES;
 
 export type Vars = Record<string, bigint | number>;
-export type Op = UapiMethod | 'addReserved';
+export type Op = UapiMethod | DeviceMethod | 'addReserved';
 /** The capabilities a case needs from the backend under test. */
-export type Need = 'reserved' | 'testKernel' | 'notTestKernel' | 'capSysResource' | 'noCapSysResource';
+export type Need = 'reserved' | 'testKernel' | 'notTestKernel' | 'capSysResource' | 'noCapSysResource' | 'device';
 
 export interface Step {
   readonly op: Op;
@@ -100,6 +101,10 @@ export const iovaRanges = (ioasId: number, numIovas: number) => ({ ioasId, numIo
 export const option = (optionId: number, op: number, objectId: number, val64: bigint) => ({ optionId, op, objectId, val64 });
 export const reserved = (ioasId: number, start: bigint, last: bigint) => ({ ioasId, start, last });
 export const range = (start: bigint, last: bigint): IovaRange => ({ start, last });
+/** deviceBind: the runner fills in the device under test (caps.device: its cdev and profile). */
+export const bind = () => ({});
+export const attach = (devId: number, ptId: number) => ({ devId, ptId });
+export const devId = (id: number) => ({ devId: id });
 
 /** ffs-style check used by the selftests: iova % (1 << (ffs(length) - 1)) == 0. */
 export function alignedToLengthLowBit(iovaVar: string, length: bigint): Step['check'] {

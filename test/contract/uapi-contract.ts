@@ -8,7 +8,9 @@
 // allocator's worked examples. A case that needs something the backend lacks (a TEST kernel
 // for ADD_RESERVED, CAP_SYS_RESOURCE, ...) is skipped with the reason in its title.
 import { describe, expect, it } from 'vitest';
+import type { DeviceProfile } from '../../src/model/device-profile.js';
 import type { Awaitable, UapiContext, UapiResult } from '../../src/model/uapi.js';
+import { deviceCases } from './cases-devices.js';
 import { ruleCases } from './cases-rules.js';
 import { selftestCases } from './cases-selftest.js';
 import type { ContractCase, Need, Step, Vars } from './contract-dsl.js';
@@ -20,9 +22,20 @@ export interface ContractCaps {
   readonly testKernel: boolean;
   /** IOMMU_TEST_OP_ADD_RESERVED with an inclusive range, when the backend can do it. */
   readonly addReserved?: (ctx: UapiContext, ioasId: number, start: bigint, last: bigint) => Awaitable<UapiResult>;
+  /**
+   * A VFIO device behind an IOMMU whose domain matches `profile` (the simulator models it; in the
+   * VM a real e1000e behind intel-iommu), and user memory that pins: device cases set the vars
+   * `buf` (a backed buffer of at least 2 MiB) and `unbacked` (a VA with nothing mapped there).
+   */
+  readonly device?: {
+    readonly path: string;
+    readonly profile: DeviceProfile;
+    readonly bufferVa: bigint;
+    readonly unbackedVa: bigint;
+  };
 }
 
-export const allContractCases: readonly ContractCase[] = [...selftestCases, ...ruleCases];
+export const allContractCases: readonly ContractCase[] = [...selftestCases, ...ruleCases, ...deviceCases];
 
 function missingNeed(need: Need, caps: ContractCaps): string | null {
   switch (need) {
@@ -36,6 +49,8 @@ function missingNeed(need: Need, caps: ContractCaps): string | null {
       return caps.capSysResource ? null : 'needs CAP_SYS_RESOURCE';
     case 'noCapSysResource':
       return caps.capSysResource ? 'needs a caller without CAP_SYS_RESOURCE' : null;
+    case 'device':
+      return caps.device === undefined ? 'needs a VFIO device' : null;
   }
 }
 
@@ -49,13 +64,15 @@ async function call(ctx: UapiContext, caps: ContractCaps, step: Step, args: obje
     const a = args as { ioasId: number; start: bigint; last: bigint };
     return (await caps.addReserved!(ctx, a.ioasId, a.start, a.last)) as unknown as Record<string, unknown>;
   }
-  const method = ctx[step.op] as (a: object) => Awaitable<object>;
-  return (await method.call(ctx, args)) as Record<string, unknown>;
+  const method = ctx[step.op] as ((a: object) => Awaitable<object>) | undefined;
+  if (method === undefined) return { errno: 95, code: 'EOPNOTSUPP' }; // an optional device method the backend lacks
+  const full = step.op === 'deviceBind' && caps.device ? { path: caps.device.path, profile: caps.device.profile, ...args } : args;
+  return (await method.call(ctx, full)) as Record<string, unknown>;
 }
 
 /** Runs one case on a fresh context; throws (via expect) on the first deviation. */
 export async function runContractCase(ctx: UapiContext, caps: ContractCaps, testCase: ContractCase): Promise<void> {
-  const vars: Vars = {};
+  const vars: Vars = caps.device ? { buf: caps.device.bufferVa, unbacked: caps.device.unbackedVa } : {};
   for (const [index, step] of testCase.steps.entries()) {
     const args = typeof step.args === 'function' ? step.args(vars) : step.args;
     const where = describeStep(index, step, args);

@@ -220,6 +220,11 @@ export async function bootGuest(env: KernelEnvironment, options: BootOptions): P
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', `local,path=${repoRoot},mount_tag=repo,security_model=none,readonly=on,multidevs=remap`,
     '-virtfs', `local,path=${outDir},mount_tag=out,security_model=none`,
+    // The device VM (opt-in): an Intel IOMMU and an e1000e at a fixed address, 0000:00:10.0 (the
+    // 9p devices take the low slots), that test/kernel/guest/devices.guest.ts hands to vfio-pci.
+    ...(process.env.IOASFORM_KERNEL_DEVICE === '1'
+      ? ['-machine', 'q35,kernel-irqchip=split', '-device', 'intel-iommu,intremap=on,caching-mode=on', '-device', 'e1000e,addr=0x10']
+      : []),
   ];
   const started = Date.now();
   const qemu = spawn(env.qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -7,6 +7,11 @@ import {
   IOMMUFD_CMD,
   errnoName,
   type DestroyArgs,
+  type DeviceAttachArgs,
+  type DeviceAttachOut,
+  type DeviceBindArgs,
+  type DeviceBindOut,
+  type DeviceIdArgs,
   type Failed,
   type IoasAllocArgs,
   type IoasAllocOut,
@@ -25,6 +30,7 @@ import {
   type SyncUapiContext,
   type UapiResult,
 } from '../../model/uapi.js';
+import { KernelDevices } from './devices.js';
 import { loadNative, O_RDWR, type NativeAddon } from './native.js';
 import {
   ALLOWED_IOVAS_OFFSET,
@@ -147,10 +153,29 @@ class KernelBackend implements KernelContext {
   // buffers: safe because each ioctl is synchronous and decoded before the next call.
   readonly #scratch = new StructScratch(STRUCT_SCRATCH_SIZE);
   readonly #rangeScratch = new StructScratch(SCRATCH_RANGES * STRUCT_SIZE.iovaRange);
+  readonly #devices: KernelDevices;
 
   constructor(addon: NativeAddon, fd: number) {
     this.#addon = addon;
     this.#fd = fd;
+    this.#devices = new KernelDevices(addon, () => this.#fd);
+  }
+
+  // VFIO cdev devices (devices.ts): bind to this context, attach/detach, unbind = close.
+  deviceBind(args: DeviceBindArgs): UapiResult<DeviceBindOut> {
+    return this.#fd < 0 ? failed(ERRNO.EBADF) : this.#devices.bind(args, failed);
+  }
+
+  deviceAttach(args: DeviceAttachArgs): UapiResult<DeviceAttachOut> {
+    return this.#fd < 0 ? failed(ERRNO.EBADF) : this.#devices.attach(args, failed);
+  }
+
+  deviceDetach(args: DeviceIdArgs): UapiResult {
+    return this.#fd < 0 ? failed(ERRNO.EBADF) : this.#devices.detach(args, failed);
+  }
+
+  deviceUnbind(args: DeviceIdArgs): UapiResult {
+    return this.#fd < 0 ? failed(ERRNO.EBADF) : this.#devices.unbind(args, failed);
   }
 
   get fd(): number {
@@ -250,6 +275,7 @@ class KernelBackend implements KernelContext {
 
   close(): void {
     if (this.#fd < 0) return;
+    this.#devices.closeAll();
     this.#addon.close(this.#fd);
     this.#fd = -1;
   }

@@ -4,7 +4,6 @@
 // kernel backend's struct codec does, so both backends see the same numbers.
 import {
   ERRNO,
-  errnoName,
   IOMMU_IOAS_MAP_FIXED_IOVA,
   IOMMU_IOAS_MAP_READABLE,
   IOMMU_IOAS_MAP_WRITEABLE,
@@ -13,7 +12,12 @@ import {
   IOMMU_OPTION_OP_SET,
   IOMMU_OPTION_RLIMIT_MODE,
   type DestroyArgs,
-  type Failed,
+  type DeviceAttachArgs,
+  type DeviceAttachOut,
+  type DeviceBindArgs,
+  type DeviceBindOut,
+  type DeviceIdArgs,
+  type IovaRange,
   type IoasAllocArgs,
   type IoasAllocOut,
   type IoasAllowIovasArgs,
@@ -25,13 +29,14 @@ import {
   type IoasUnmapArgs,
   type IoasUnmapOut,
   type IovaRangesResult,
-  type Ok,
   type OptionArgs,
   type OptionOut,
   type UapiResult,
 } from '../../model/uapi.js';
+import { attachDevice, bindDevice, chargedBytes, destroyBusy, detachDevice, normalizeUserMemory, pinnedPages, pinPieces, unbindDevice } from './devices.js';
 import type { PagesPiece } from './io-pagetable.js';
-import { allocPages } from './pages.js';
+import { fail, ok } from './results.js';
+import { allocPages, type SimPages } from './pages.js';
 import { encodeState, type SimSnapshot } from './snapshot.js';
 import { newIoas, type ContextState, type IoasObject, type ResolvedOptions } from './state.js';
 import type { SimArea, SimContext, TestAddReservedArgs } from './types.js';
@@ -44,13 +49,7 @@ const PROT_FLAGS = IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
 /** errno of any call on a closed context (the fd is gone). */
 const EBADF = ERRNO.EBADF;
 
-export function ok<T extends object>(out: T): Ok<T> {
-  return { errno: 0, code: 'OK', ...out } as Ok<T>;
-}
-
-export function fail(errno: number): Failed {
-  return { errno, code: errnoName(errno) };
-}
+export { ok, fail };
 
 export class Simulator implements SimContext {
   readonly state: ContextState;
@@ -72,7 +71,8 @@ export class Simulator implements SimContext {
     if (this.state.closed) return fail(EBADF);
     const id = toU32(args.id);
     const object = this.state.objects.get(id);
-    if (object === undefined) return fail(ERRNO.ENOENT);
+    if (object === undefined) return fail(this.state.devices.has(id) || this.state.hwpts.has(id) ? ERRNO.EBUSY : ERRNO.ENOENT);
+    if (this.state.hwpts.size !== 0 && destroyBusy(this.state, id)) return fail(ERRNO.EBUSY);
     this.state.objects.delete(id);
     this.state.ids.release(id);
     object.iopt.unmapAll();
@@ -134,8 +134,11 @@ export class Simulator implements SimContext {
     if (typeof pages === 'number') return fail(pages);
     const piece: PagesPiece = { pages, startByte: userVa === pages.uptr ? 0n : userVa - pages.uptr, length };
     const fixed = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) !== 0;
+    const pinned = ioas.iopt.domains.size !== 0 ? pinnedPages(this.state) : null;
     const result = ioas.iopt.mapPages([piece], length, fixed ? iova : null, flags & PROT_FLAGS);
     if ('errno' in result) return fail(result.errno);
+    const rc = this.fillDomains(ioas, [piece], result.iova, length, pinned);
+    if (rc !== 0) return fail(rc);
     this.state.nextPagesId++;
     return ok({ iova: result.iova });
   }
@@ -161,9 +164,24 @@ export class Simulator implements SimContext {
     const dst = this.ioas(args.dstIoasId);
     if (dst === null) return fail(ERRNO.ENOENT);
     const fixed = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) !== 0;
+    const pinned = dst.iopt.domains.size !== 0 ? pinnedPages(this.state) : null;
     const result = dst.iopt.mapPages(pieces, length, fixed ? dstIova : null, flags & PROT_FLAGS);
     if ('errno' in result) return fail(result.errno);
+    const rc = this.fillDomains(dst, pieces, result.iova, length, pinned);
+    if (rc !== 0) return fail(rc);
     return ok({ dstIova: result.iova });
+  }
+
+  /**
+   * iopt_area_fill_domains after the areas are inserted: with a domain attached the new pieces
+   * are pinned (EFAULT, ENOMEM), and on failure the areas are removed again, leaving nothing.
+   * `pinned` is the pinned set from before the insert (null: no domain, nothing to do).
+   */
+  private fillDomains(ioas: IoasObject, pieces: readonly PagesPiece[], iova: bigint, length: bigint, pinned: ReadonlyMap<number, SimPages> | null): number {
+    if (pinned === null) return 0;
+    const rc = pinPieces(this.state, pieces, pinned);
+    if (rc !== 0) ioas.iopt.unmapRange(iova, iova + length - 1n);
+    return rc;
   }
 
   ioasUnmap(args: IoasUnmapArgs): UapiResult<IoasUnmapOut> {
@@ -227,8 +245,40 @@ export class Simulator implements SimContext {
     return encodeState(this.state);
   }
 
+  // ---- VFIO cdev device calls (the device model, devices.ts) ----------------------------
+
+  deviceBind(args: DeviceBindArgs): UapiResult<DeviceBindOut> {
+    if (this.state.closed) return fail(EBADF);
+    return bindDevice(this.state, args);
+  }
+
+  deviceAttach(args: DeviceAttachArgs): UapiResult<DeviceAttachOut> {
+    if (this.state.closed) return fail(EBADF);
+    return attachDevice(this.state, args);
+  }
+
+  deviceDetach(args: DeviceIdArgs): UapiResult {
+    if (this.state.closed) return fail(EBADF);
+    return detachDevice(this.state, args);
+  }
+
+  deviceUnbind(args: DeviceIdArgs): UapiResult {
+    if (this.state.closed) return fail(EBADF);
+    return unbindDevice(this.state, args);
+  }
+
+  setUserMemory(ranges: readonly IovaRange[] | null): void {
+    this.state.userMemory = normalizeUserMemory(ranges);
+  }
+
+  pinnedBytes(): { user: bigint; mm: bigint } {
+    return chargedBytes(this.state);
+  }
+
   close(): void {
     if (this.state.closed) return;
+    // Device fds close with the context: devices first, so no IOAS is still busy.
+    for (const id of [...this.state.devices.keys()]) unbindDevice(this.state, { devId: id });
     for (const [id, object] of this.state.objects) {
       object.iopt.unmapAll();
       this.state.ids.release(id);

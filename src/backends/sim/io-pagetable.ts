@@ -33,11 +33,22 @@ export interface PagesPiece {
 
 export type Errno = number;
 
+/**
+ * A reserved IOVA range with the owner the kernel records (iopt_reserved.owner): `dev:<id>` for a
+ * device's reserved regions, `hwpt:<id>` for a domain's aperture complement, absent (NULL) for the
+ * TEST op. Removing an owner's ranges is how detach gives the IOVA space back.
+ */
+export interface ReservedIova extends IovaRange {
+  readonly owner?: string;
+}
+
 export class IoPagetable {
   readonly areas = new IntervalTree<AreaData>();
   allowed: readonly IovaRange[] = [];
-  reserved: IovaRange[] = [];
+  reserved: ReservedIova[] = [];
   disableLargePages = false;
+  /** Attached domains (iopt->domains): HWPT id -> the domain's smallest page size. */
+  readonly domains = new Map<number, bigint>();
   private alignment = 1n;
   /** iova_alignment - 1, cached because every MAP, COPY and check uses it. */
   private alignMask = 0n;
@@ -183,11 +194,75 @@ export class IoPagetable {
   }
 
   /** iopt_reserve_iova: EADDRINUSE when an area or an allowed range intersects. */
-  reserve(start: bigint, last: bigint): Errno {
+  reserve(start: bigint, last: bigint, owner?: string): Errno {
     if (this.areas.firstIntersecting(start, last) !== null) return ERRNO.EADDRINUSE;
     if (this.allowed.some((r) => intersects(r, start, last))) return ERRNO.EADDRINUSE;
-    this.reserved.push({ start, last });
+    this.reserved.push(owner === undefined ? { start, last } : { start, last, owner });
     return 0;
+  }
+
+  /** __iopt_remove_reserved_iova: drops every range of one owner. */
+  removeReservedOwnedBy(owner: string): void {
+    this.reserved = this.reserved.filter((r) => r.owner !== owner);
+  }
+
+  /** Reserves all of `ranges` for `owner`, or none of them (the first failure's errno). */
+  reserveAll(ranges: readonly IovaRange[], owner: string): Errno {
+    for (const range of ranges) {
+      const rc = this.reserve(range.start, range.last, owner);
+      if (rc !== 0) {
+        this.removeReservedOwnedBy(owner);
+        return rc;
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * iopt_table_add_domain, in the kernel's order: the alignment the domain needs (EINVAL above
+   * PAGE_SIZE, EADDRINUSE if an area does not fit it), the aperture complement reserved
+   * (EADDRINUSE), then `fill` (pinning: EFAULT, ENOMEM). Nothing is left on failure.
+   */
+  addDomain(hwptId: number, domainPageSize: bigint, outsideAperture: readonly IovaRange[], fill: () => Errno): Errno {
+    const newAlignment = domainPageSize > this.alignment ? domainPageSize : this.alignment;
+    if (newAlignment > this.config.pageSize) return ERRNO.EINVAL;
+    if (newAlignment !== this.alignment && !this.areasAligned(newAlignment)) return ERRNO.EADDRINUSE;
+    const owner = `hwpt:${hwptId}`;
+    let rc = this.reserveAll(outsideAperture, owner);
+    if (rc !== 0) return rc;
+    rc = fill();
+    if (rc !== 0) {
+      this.removeReservedOwnedBy(owner);
+      return rc;
+    }
+    this.iovaAlignment = newAlignment;
+    this.domains.set(hwptId, domainPageSize);
+    return 0;
+  }
+
+  /** iopt_table_remove_domain: the domain's reserved ranges go and the alignment is recomputed. */
+  removeDomain(hwptId: number): void {
+    this.domains.delete(hwptId);
+    this.removeReservedOwnedBy(`hwpt:${hwptId}`);
+    this.iovaAlignment = this.requiredAlignment(this.disableLargePages);
+  }
+
+  /** iopt_calculate_iova_alignment: max(1 or PAGE_SIZE, each domain's smallest page size). */
+  private requiredAlignment(disableLargePages: boolean): bigint {
+    let alignment = disableLargePages ? this.config.pageSize : 1n;
+    for (const pageSize of this.domains.values()) if (pageSize > alignment) alignment = pageSize;
+    return alignment;
+  }
+
+  /** iopt_check_iova_alignment: every area's iova, length and page offset are multiples. */
+  private areasAligned(alignment: bigint): boolean {
+    const mask = alignment - 1n;
+    for (const area of this.areas) {
+      const length = area.last - area.start + 1n;
+      const pageOffset = area.value.startByte % this.config.pageSize;
+      if ((area.start & mask) !== 0n || (length & mask) !== 0n || (pageOffset & mask) !== 0n) return false;
+    }
+    return true;
   }
 
   /** The holes of the reserved list over [0, U64_MAX] (what IOVA_RANGES reports). */
@@ -204,26 +279,21 @@ export class IoPagetable {
     return holes;
   }
 
-  /** iopt_enable_large_pages (always succeeds on a plain IOAS). */
+  /** iopt_enable_large_pages: always succeeds; the alignment falls back to the domains' need. */
   enableLargePages(): void {
     this.disableLargePages = false;
-    this.iovaAlignment = 1n;
+    this.iovaAlignment = this.requiredAlignment(false);
   }
 
-  /** iopt_disable_large_pages on a plain IOAS: EADDRINUSE if an area is not page aligned. */
+  /**
+   * iopt_disable_large_pages: EINVAL when a domain is attached and an area exists, EADDRINUSE if
+   * an area does not fit the larger alignment.
+   */
   disableLargePagesChecked(): Errno {
     if (this.disableLargePages) return 0;
-    const newAlignment = this.config.pageSize;
-    if (newAlignment > this.iovaAlignment) {
-      const mask = newAlignment - 1n;
-      for (const area of this.areas) {
-        const length = area.last - area.start + 1n;
-        const pageOffset = area.value.startByte % this.config.pageSize;
-        if ((area.start & mask) !== 0n || (length & mask) !== 0n || (pageOffset & mask) !== 0n) {
-          return ERRNO.EADDRINUSE;
-        }
-      }
-    }
+    if (this.domains.size !== 0 && this.areas.size !== 0) return ERRNO.EINVAL;
+    const newAlignment = this.requiredAlignment(true);
+    if (newAlignment > this.iovaAlignment && !this.areasAligned(newAlignment)) return ERRNO.EADDRINUSE;
     this.disableLargePages = true;
     this.iovaAlignment = newAlignment;
     return 0;

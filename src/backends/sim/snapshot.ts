@@ -7,6 +7,7 @@ import { emptyState, newIoas, resolveOptions, type AccountMode, type ContextStat
 import { IdAllocator, MAX_OBJECT_ID, MIN_OBJECT_ID } from './id-allocator.js';
 import type { PagesAccountMode, SimPages } from './pages.js';
 import { hex, U64_MAX } from './u64.js';
+import type { ReservedIova } from './io-pagetable.js';
 
 export const SIM_SNAPSHOT_FORMAT = 'ioasform-sim-state';
 export const SIM_SNAPSHOT_VERSION = 1;
@@ -14,6 +15,29 @@ export const SIM_SNAPSHOT_VERSION = 1;
 export interface SimSnapshotRange {
   readonly start: string;
   readonly last: string;
+  /** Reserved ranges only: the owner (`dev:<id>`, `hwpt:<id>`); absent for a NULL owner. */
+  readonly owner?: string;
+}
+
+/** A bound device (present only when devices exist: older snapshots have none). */
+export interface SimSnapshotDevice {
+  readonly id: number;
+  readonly path: string;
+  readonly profile: {
+    readonly name: string;
+    readonly reserved: readonly { readonly start: string; readonly last: string; readonly type: string }[];
+    readonly aperture: SimSnapshotRange;
+    readonly pageSize: string;
+  };
+  readonly hwptId: number | null;
+}
+
+export interface SimSnapshotHwpt {
+  readonly id: number;
+  readonly ioasId: number;
+  readonly profileName: string;
+  readonly pageSize: string;
+  readonly devices: readonly number[];
 }
 
 export interface SimSnapshotPages {
@@ -50,6 +74,13 @@ export interface SimSnapshot {
   readonly nextPagesId: number;
   readonly pages: readonly SimSnapshotPages[];
   readonly objects: readonly SimSnapshotIoas[];
+  /** Device model (additive, absent when empty so device-free snapshots stay as they were). */
+  readonly devices?: readonly SimSnapshotDevice[];
+  readonly hwpts?: readonly SimSnapshotHwpt[];
+  /** The backed user VA ranges (absent: not modelled, every VA is backed). */
+  readonly userMemory?: readonly SimSnapshotRange[];
+  /** RLIMIT_MEMLOCK in bytes (absent: unlimited). */
+  readonly memlockLimit?: string;
 }
 
 export function encodeState(state: ContextState): SimSnapshot {
@@ -74,10 +105,35 @@ export function encodeState(state: ContextState): SimSnapshot {
       type: 'ioas',
       hugePages: !iopt.disableLargePages,
       allowed: sortedRanges(iopt.allowed).map(encodeRange),
-      reserved: sortedRanges(iopt.reserved).map(encodeRange),
+      reserved: sortedReserved(iopt.reserved).map(encodeRange),
       areas,
     });
   }
+  const byId = (a: { id: number }, b: { id: number }): number => a.id - b.id;
+  const devices: SimSnapshotDevice[] = [...state.devices.values()].sort(byId).map((d) => ({
+    id: d.id,
+    path: d.path,
+    profile: {
+      name: d.profile.name,
+      reserved: d.profile.reserved.map((r) => ({ start: hex(r.start), last: hex(r.last), type: r.type })),
+      aperture: encodeRange(d.profile.aperture),
+      pageSize: hex(d.profile.pageSize),
+    },
+    hwptId: d.hwptId,
+  }));
+  const hwpts: SimSnapshotHwpt[] = [...state.hwpts.values()].sort(byId).map((h) => ({
+    id: h.id,
+    ioasId: h.ioasId,
+    profileName: h.profileName,
+    pageSize: hex(h.pageSize),
+    devices: [...h.devices].sort((a, b) => a - b),
+  }));
+  const extras = {
+    ...(devices.length !== 0 ? { devices } : {}),
+    ...(hwpts.length !== 0 ? { hwpts } : {}),
+    ...(state.userMemory !== null ? { userMemory: state.userMemory.map(encodeRange) } : {}),
+    ...(state.options.memlockLimit !== null ? { memlockLimit: hex(state.options.memlockLimit) } : {}),
+  };
   return {
     format: SIM_SNAPSHOT_FORMAT,
     version: SIM_SNAPSHOT_VERSION,
@@ -92,6 +148,7 @@ export function encodeState(state: ContextState): SimSnapshot {
       .sort((a, b) => a.id - b.id)
       .map((p) => ({ id: p.id, uptr: hex(p.uptr), npages: hex(p.npages), writable: p.writable, accountMode: p.accountMode })),
     objects,
+    ...extras,
   };
 }
 
@@ -100,8 +157,19 @@ function sortedRanges(ranges: readonly { start: bigint; last: bigint }[]): { sta
   return [...ranges].sort((a, b) => (a.start !== b.start ? (a.start < b.start ? -1 : 1) : a.last < b.last ? -1 : a.last > b.last ? 1 : 0));
 }
 
-function encodeRange(r: { start: bigint; last: bigint }): SimSnapshotRange {
-  return { start: hex(r.start), last: hex(r.last) };
+/** Reserved ranges by start, last, then owner (two owners may reserve the same range). */
+function sortedReserved(ranges: readonly ReservedIova[]): ReservedIova[] {
+  return [...ranges].sort((a, b) => {
+    if (a.start !== b.start) return a.start < b.start ? -1 : 1;
+    if (a.last !== b.last) return a.last < b.last ? -1 : 1;
+    const ao = a.owner ?? '';
+    const bo = b.owner ?? '';
+    return ao < bo ? -1 : ao > bo ? 1 : 0;
+  });
+}
+
+function encodeRange(r: { start: bigint; last: bigint; owner?: string }): SimSnapshotRange {
+  return r.owner === undefined ? { start: hex(r.start), last: hex(r.last) } : { start: hex(r.start), last: hex(r.last), owner: r.owner };
 }
 
 export type DecodeResult = { readonly ok: true; readonly state: ContextState } | { readonly ok: false; readonly error: string };
@@ -164,6 +232,7 @@ function decodeOrThrow(data: unknown): ContextState {
       capSysResource: rawOptions.capSysResource,
       testKernel: rawOptions.testKernel,
       pageSize: u64(rawOptions.pageSize, 'options.pageSize'),
+      memlockLimit: root.memlockLimit === undefined ? null : u64(root.memlockLimit, 'memlockLimit'),
     });
   } catch (error) {
     throw new SnapshotError(`invalid simulator snapshot: ${(error as Error).message}`);
@@ -208,7 +277,7 @@ function decodeOrThrow(data: unknown): ContextState {
       iopt.iovaAlignment = options.pageSize;
     }
     iopt.allowed = list(o.allowed, `objects[${i}].allowed`).map((r, j) => decodeRange(r, `objects[${i}].allowed[${j}]`));
-    iopt.reserved = list(o.reserved, `objects[${i}].reserved`).map((r, j) => decodeRange(r, `objects[${i}].reserved[${j}]`));
+    iopt.reserved = list(o.reserved, `objects[${i}].reserved`).map((r, j) => decodeReserved(r, `objects[${i}].reserved[${j}]`));
     let previousLast: bigint | null = null;
     list(o.areas, `objects[${i}].areas`).forEach((rawArea, j) => {
       const what = `objects[${i}].areas[${j}]`;
@@ -228,6 +297,72 @@ function decodeOrThrow(data: unknown): ContextState {
     state.objects.set(id as number, ioas);
   });
   check(usedPages.size === pagesById.size, 'a pages object is referenced by no area');
-  state.ids = IdAllocator.withUsed(state.objects.keys());
+  decodeDevices(root, state);
+  state.ids = IdAllocator.withUsed([...state.objects.keys(), ...state.devices.keys(), ...state.hwpts.keys()]);
   return state;
+}
+
+function decodeReserved(value: unknown, what: string): ReservedIova {
+  const range = decodeRange(value, what);
+  const owner = record(value, what).owner;
+  if (owner === undefined) return range;
+  check(typeof owner === 'string' && /^(dev|hwpt):\d+$/.test(owner), `${what}.owner is bad`);
+  return { ...range, owner };
+}
+
+function objectId(value: unknown, what: string): number {
+  check(Number.isInteger(value) && (value as number) >= MIN_OBJECT_ID && (value as number) <= MAX_OBJECT_ID, `${what} out of range`);
+  return value as number;
+}
+
+/** The device model part: devices, their HWPTs (each on an IOAS) and the backed user memory. */
+function decodeDevices(root: Record<string, unknown>, state: ContextState): void {
+  const taken = (id: number): boolean => state.objects.has(id) || state.devices.has(id) || state.hwpts.has(id);
+  list(root.hwpts ?? [], 'hwpts').forEach((raw, i) => {
+    const h = record(raw, `hwpts[${i}]`);
+    const id = objectId(h.id, `hwpts[${i}].id`);
+    check(!taken(id), `hwpts[${i}].id is duplicated`);
+    const ioas = state.objects.get(objectId(h.ioasId, `hwpts[${i}].ioasId`));
+    check(ioas !== undefined, `hwpts[${i}].ioasId names no IOAS`);
+    check(typeof h.profileName === 'string', `hwpts[${i}].profileName must be a string`);
+    const pageSize = u64(h.pageSize, `hwpts[${i}].pageSize`);
+    check(pageSize >= 1n && (pageSize & (pageSize - 1n)) === 0n && pageSize <= state.options.pageSize, `hwpts[${i}].pageSize is bad`);
+    const devices = new Set(list(h.devices, `hwpts[${i}].devices`).map((d, j) => objectId(d, `hwpts[${i}].devices[${j}]`)));
+    check(devices.size !== 0, `hwpts[${i}] has no device`);
+    state.hwpts.set(id, { id, ioasId: h.ioasId as number, profileName: h.profileName, pageSize, devices });
+    ioas.iopt.domains.set(id, pageSize);
+  });
+  for (const { iopt } of state.objects.values()) {
+    let alignment = iopt.disableLargePages ? state.options.pageSize : 1n;
+    for (const pageSize of iopt.domains.values()) if (pageSize > alignment) alignment = pageSize;
+    iopt.iovaAlignment = alignment;
+  }
+  list(root.devices ?? [], 'devices').forEach((raw, i) => {
+    const d = record(raw, `devices[${i}]`);
+    const id = objectId(d.id, `devices[${i}].id`);
+    check(!taken(id), `devices[${i}].id is duplicated`);
+    check(typeof d.path === 'string', `devices[${i}].path must be a string`);
+    const p = record(d.profile, `devices[${i}].profile`);
+    check(typeof p.name === 'string', `devices[${i}].profile.name must be a string`);
+    const reserved = list(p.reserved, `devices[${i}].profile.reserved`).map((r, j) => {
+      const what = `devices[${i}].profile.reserved[${j}]`;
+      const type = record(r, what).type;
+      check(typeof type === 'string', `${what}.type must be a string`);
+      return { ...decodeRange(r, what), type };
+    });
+    const hwptId = d.hwptId === null ? null : objectId(d.hwptId, `devices[${i}].hwptId`);
+    check(hwptId === null || state.hwpts.get(hwptId)?.devices.has(id) === true, `devices[${i}].hwptId does not list the device`);
+    state.devices.set(id, {
+      id,
+      path: d.path,
+      profile: { name: p.name, reserved, aperture: decodeRange(p.aperture, `devices[${i}].profile.aperture`), pageSize: u64(p.pageSize, `devices[${i}].profile.pageSize`) },
+      hwptId,
+    });
+  });
+  for (const hwpt of state.hwpts.values()) {
+    for (const devId of hwpt.devices) check(state.devices.get(devId)?.hwptId === hwpt.id, `hwpt ${hwpt.id} lists device ${devId} that is not attached to it`);
+  }
+  if (root.userMemory !== undefined) {
+    state.userMemory = list(root.userMemory, 'userMemory').map((r, j) => decodeRange(r, `userMemory[${j}]`));
+  }
 }

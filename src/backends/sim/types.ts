@@ -1,7 +1,7 @@
 // Public types of the simulator backend: its options, the context it returns (the uapi
 // contract with synchronous results, plus simulator-only inspection and TEST-kernel ops) and
 // the persisted snapshot format.
-import type { SyncUapiContext, UapiResult } from '../../model/uapi.js';
+import type { DeviceAttachArgs, DeviceAttachOut, DeviceBindArgs, DeviceBindOut, DeviceIdArgs, SyncUapiContext, UapiResult } from '../../model/uapi.js';
 import type { SimSnapshot } from './snapshot.js';
 
 export interface SimOptions {
@@ -11,6 +11,8 @@ export interface SimOptions {
   readonly pageSize?: number | bigint;
   /** Model a CONFIG_IOMMUFD_TEST kernel (COPY flag bit 16, testAddReserved). Default false. */
   readonly testKernel?: boolean;
+  /** RLIMIT_MEMLOCK in bytes for pinned pages; absent or null: unlimited (as with CAP_IPC_LOCK). */
+  readonly memlockLimit?: number | bigint | null;
   /** Restore this saved state (its options win over the ones above). */
   readonly state?: SimSnapshot;
 }
@@ -39,8 +41,19 @@ export interface TestAddReservedArgs {
 export interface SimContext extends SyncUapiContext {
   /** The areas of an IOAS in ascending IOVA order, or null if there is no such IOAS. */
   areas(ioasId: number): readonly SimArea[] | null;
+  deviceBind(args: DeviceBindArgs): UapiResult<DeviceBindOut>;
+  deviceAttach(args: DeviceAttachArgs): UapiResult<DeviceAttachOut>;
+  deviceDetach(args: DeviceIdArgs): UapiResult;
+  deviceUnbind(args: DeviceIdArgs): UapiResult;
   /** IOMMU_TEST_OP_ADD_RESERVED; ENOTTY unless `testKernel`. */
   testAddReserved(args: TestAddReservedArgs): UapiResult;
+  /**
+   * Tells the device model which user VAs are backed by memory (the holder's regions); null: all
+   * are. Pinning (with a device attached) fails EFAULT outside these ranges.
+   */
+  setUserMemory(ranges: readonly { start: bigint; last: bigint }[] | null): void;
+  /** Pinned (and charged) bytes per accounting mode: what RLIMIT_MEMLOCK is compared with. */
+  pinnedBytes(): { user: bigint; mm: bigint };
   /** The whole state as plain JSON-able data; `openSimulator({ state })` restores it exactly. */
   snapshot(): SimSnapshot;
 }

@@ -2,6 +2,7 @@
 // do. Exit codes are always "detailed": 0 no changes, 2 changes present, 1 error.
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { readMemlockLimit } from '../../apply/host-profile.js';
 import { planFor } from '../../apply/make.js';
 import { withSession } from '../../apply/session.js';
 import { loadLayoutFile } from '../../config/load.js';
@@ -51,7 +52,7 @@ export async function planCommand(file: string, options: PlanOptions, globals: G
   }
   const plan: Plan = result.value;
   if (options.json) io.stdout(encodePlan(plan));
-  else io.stdout(renderPlan(plan, styleFor(io), { calls: options.calls === true }));
+  else io.stdout(renderPlan(plan, styleFor(io), { calls: options.calls === true, ...(plan.pinned ? { memlockLimit: readMemlockLimit() } : {}) }));
   if (options.out) {
     await writeFile(options.out, encodePlan(plan));
     if (!options.json) io.stdout(`\nSaved the plan to ${options.out}. To perform exactly these actions, run:\n  ioasform apply ${options.out}\n`);

@@ -1,0 +1,45 @@
+// The VFIO cdev structs for iommufd (include/uapi/linux/vfio.h, Linux 6.12) as little-endian
+// bytes, and their ioctl numbers: _IO(VFIO_TYPE ';', VFIO_BASE 100 + n) = 0x3b00 | (100 + n).
+
+/** ioctl numbers (vfio.h: VFIO_DEVICE_BIND_IOMMUFD = VFIO_BASE + 18, ATTACH + 19, DETACH + 20). */
+export const VFIO_CMD = {
+  DEVICE_BIND_IOMMUFD: 0x3b00 | 118,
+  DEVICE_ATTACH_IOMMUFD_PT: 0x3b00 | 119,
+  DEVICE_DETACH_IOMMUFD_PT: 0x3b00 | 120,
+} as const;
+
+export const VFIO_STRUCT_SIZE = { bind: 16, attach: 12, detach: 8 } as const;
+
+function struct(size: number): { bytes: Uint8Array; view: DataView } {
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, size, true); // argsz
+  return { bytes, view };
+}
+
+// vfio_device_bind_iommufd (16): 0 argsz | 4 flags | 8 iommufd s32 | 12 out_devid
+export function encodeBind(iommufd: number): Uint8Array {
+  const { bytes, view } = struct(VFIO_STRUCT_SIZE.bind);
+  view.setInt32(8, iommufd, true);
+  return bytes;
+}
+
+export function decodeBindOut(bytes: Uint8Array): { devId: number } {
+  return { devId: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(12, true) };
+}
+
+// vfio_device_attach_iommufd_pt (12): 0 argsz | 4 flags | 8 pt_id (in: IOAS or HWPT id; out: the HWPT id)
+export function encodeAttach(ptId: number): Uint8Array {
+  const { bytes, view } = struct(VFIO_STRUCT_SIZE.attach);
+  view.setUint32(8, ptId >>> 0, true);
+  return bytes;
+}
+
+export function decodeAttachOut(bytes: Uint8Array): { ptId: number } {
+  return { ptId: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true) };
+}
+
+// vfio_device_detach_iommufd_pt (8): 0 argsz | 4 flags
+export function encodeDetach(): Uint8Array {
+  return struct(VFIO_STRUCT_SIZE.detach).bytes;
+}

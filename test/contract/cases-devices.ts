@@ -1,0 +1,130 @@
+// Device cases of the uapi contract: what attaching a VFIO device brings to an IOAS. The expected
+// values are the ones measured on the real 6.12 kernel in QEMU (q35, intel-iommu, e1000e at
+// 0000:00:03.0; shared/kernel/README.md), which the simulator's `intel-vtd-39bit` profile models.
+// Every case needs caps.device; the vars `buf` (backed memory) and `unbacked` come from it.
+import {
+  alloc,
+  allow,
+  attach,
+  bind,
+  destroy,
+  devId,
+  fails,
+  fixedMap,
+  iovaRanges,
+  ok,
+  option,
+  range,
+  RLIMIT,
+  SET,
+  U64,
+  unmap,
+  type ContractCase,
+  type Vars,
+} from './contract-dsl.js';
+
+const MSI = 0xfee00000n;
+const VTD_RANGES = [range(0n, 0xfedfffffn), range(0xfef00000n, 0x7fffffffffn)];
+const n = (vars: Vars, name: string): number => vars[name] as number;
+const b = (vars: Vars, name: string): bigint => vars[name] as bigint;
+
+/** alloc IOAS (var ioas), bind the device (var dev). */
+const setup = [ok('ioasAlloc', alloc(), undefined, { save: { ioas: 'outIoasId' } }), ok('deviceBind', bind(), undefined, { save: { dev: 'devId' } })];
+const attachIt = ok('deviceAttach', (v: Vars) => attach(n(v, 'dev'), n(v, 'ioas')), undefined, { save: { pt: 'ptId' } });
+
+export const deviceCases: readonly ContractCase[] = [
+  {
+    name: 'device.attach.narrows-iova-ranges-and-aligns',
+    needs: ['device'],
+    steps: [
+      ...setup,
+      ok('ioasIovaRanges', (v: Vars) => iovaRanges(n(v, 'ioas'), 8), { ranges: [range(0n, U64)], outIovaAlignment: 1n }),
+      attachIt,
+      ok('ioasIovaRanges', (v: Vars) => iovaRanges(n(v, 'ioas'), 8), { numIovas: 2, ranges: VTD_RANGES, outIovaAlignment: 0x1000n }),
+    ],
+  },
+  {
+    name: 'device.detach.restores-iova-ranges',
+    needs: ['device'],
+    steps: [
+      ...setup,
+      attachIt,
+      ok('deviceDetach', (v: Vars) => devId(n(v, 'dev'))),
+      ok('ioasIovaRanges', (v: Vars) => iovaRanges(n(v, 'ioas'), 8), { ranges: [range(0n, U64)], outIovaAlignment: 1n }),
+    ],
+  },
+  {
+    name: 'device.destroy.attached-ioas-is-busy',
+    needs: ['device'],
+    steps: [
+      ...setup,
+      attachIt,
+      fails('EBUSY', 'destroy', (v: Vars) => destroy(n(v, 'ioas'))),
+      fails('EBUSY', 'destroy', (v: Vars) => destroy(n(v, 'pt'))),
+      fails('EBUSY', 'destroy', (v: Vars) => destroy(n(v, 'dev'))),
+      ok('deviceDetach', (v: Vars) => devId(n(v, 'dev'))),
+      ok('destroy', (v: Vars) => destroy(n(v, 'ioas'))),
+    ],
+  },
+  {
+    name: 'device.map.pins: unbacked memory EFAULT, real memory OK',
+    needs: ['device'],
+    steps: [
+      ...setup,
+      attachIt,
+      fails('EFAULT', 'ioasMap', (v: Vars) => fixedMap(n(v, 'ioas'), b(v, 'unbacked'), 0x1000n, 0x100000n)),
+      ok('ioasMap', (v: Vars) => fixedMap(n(v, 'ioas'), b(v, 'buf'), 0x1000n, 0x100000n), { iova: 0x100000n }),
+      ok('ioasUnmap', (v: Vars) => unmap(n(v, 'ioas'), 0x100000n, 0x1000n), { length: 0x1000n }),
+    ],
+  },
+  {
+    name: 'device.map.plain-ioas-does-not-pin (EFAULT only appears with a device)',
+    needs: ['device'],
+    steps: [
+      ok('ioasAlloc', alloc(), undefined, { save: { ioas: 'outIoasId' } }),
+      ok('ioasMap', (v: Vars) => fixedMap(n(v, 'ioas'), b(v, 'unbacked'), 0x1000n, 0x100000n), { iova: 0x100000n }),
+    ],
+  },
+  {
+    name: 'device.map.in-msi-window-after-attach-is-EINVAL',
+    needs: ['device'],
+    steps: [...setup, attachIt, fails('EINVAL', 'ioasMap', (v: Vars) => fixedMap(n(v, 'ioas'), b(v, 'buf'), 0x1000n, MSI))],
+  },
+  {
+    name: 'device.attach.mapping-in-msi-window-is-EADDRINUSE',
+    needs: ['device'],
+    steps: [
+      ...setup,
+      ok('ioasMap', (v: Vars) => fixedMap(n(v, 'ioas'), b(v, 'buf'), 0x1000n, MSI), { iova: MSI }),
+      fails('EADDRINUSE', 'deviceAttach', (v: Vars) => attach(n(v, 'dev'), n(v, 'ioas'))),
+      // Nothing was left: the ranges are whole, and after the unmap the attach succeeds.
+      ok('ioasIovaRanges', (v: Vars) => iovaRanges(n(v, 'ioas'), 8), { ranges: [range(0n, U64)], outIovaAlignment: 1n }),
+      ok('ioasUnmap', (v: Vars) => unmap(n(v, 'ioas'), MSI, 0x1000n), { length: 0x1000n }),
+      attachIt,
+    ],
+  },
+  {
+    name: 'device.attach.mapping-beyond-aperture-is-EADDRINUSE',
+    needs: ['device'],
+    steps: [
+      ...setup,
+      ok('ioasMap', (v: Vars) => fixedMap(n(v, 'ioas'), b(v, 'buf'), 0x1000n, 0x8000000000n), { iova: 0x8000000000n }),
+      fails('EADDRINUSE', 'deviceAttach', (v: Vars) => attach(n(v, 'dev'), n(v, 'ioas'))),
+    ],
+  },
+  {
+    name: 'device.allow-iovas.over-msi-window-after-attach-is-EADDRINUSE',
+    needs: ['device'],
+    steps: [...setup, attachIt, fails('EADDRINUSE', 'ioasAllowIovas', (v: Vars) => allow(n(v, 'ioas'), [range(0xf0000000n, 0xffffffffn)]))],
+  },
+  {
+    name: 'device.rlimit-mode.bound-device-is-an-object (EBUSY)',
+    needs: ['device', 'capSysResource'],
+    steps: [
+      ok('deviceBind', bind(), undefined, { save: { dev: 'devId' } }),
+      fails('EBUSY', 'option', option(RLIMIT, SET, 0, 1n)),
+      ok('deviceUnbind', (v: Vars) => devId(n(v, 'dev'))),
+      ok('option', option(RLIMIT, SET, 0, 1n)),
+    ],
+  },
+];
