@@ -4,7 +4,7 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Op, Reply, RequestId } from './protocol.js';
-import { FrameSplitter, MAX_RESPONSE_BYTES, PROTOCOL_VERSION, encodeFrame, errorReply, parseServerFrame } from './protocol.js';
+import { CONNECTION_FATAL, FrameSplitter, MAX_RESPONSE_BYTES, PROTOCOL_VERSION, encodeFrame, errorReply, parseServerFrame } from './protocol.js';
 
 export interface RequestOptions {
   /** Called with each event frame of this request (apply/destroy progress), raw JSON values. */
@@ -65,7 +65,7 @@ function clientOn(socket: Socket, maxBytes: number): AgentClient {
       if (w) {
         waiting.delete(frame.id);
         w.resolve(frame);
-      } else if (frame.id === null && !frame.ok) {
+      } else if (frame.id === null && !frame.ok && CONNECTION_FATAL.has(frame.error.code)) {
         // A connection-level error (BUSY, PEER_REFUSED, a framing error): every request gets it.
         failure = frame;
         failAll(frame.error.code, frame.error.message);

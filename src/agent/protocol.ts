@@ -31,6 +31,9 @@ export const AGENT_ERRORS = {
 } as const;
 export type AgentErrorCode = keyof typeof AGENT_ERRORS;
 
+/** Error frames after which the agent closes the connection (the others leave it usable). */
+export const CONNECTION_FATAL: ReadonlySet<string> = new Set(['FRAME_TOO_LARGE', 'FRAME_TIMEOUT', 'IDLE_TIMEOUT', 'BUSY', 'PEER_REFUSED']);
+
 export type RequestId = string | number | null;
 
 export interface Request {
