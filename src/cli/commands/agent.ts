@@ -60,9 +60,8 @@ export async function agentCommand(options: AgentCommandOptions, backend: Backen
     return 1;
   }
   const agent = started.agent;
-  for (const note of started.notes) log(note);
-  log(`agent pid ${process.pid} serving ${agent.socketPath} (${backend} backend, state in ${agent.stateDir})`);
-  await new Promise<void>((done) => {
+  // Handlers first, then the "serving" line: whoever waits for that line may signal at once.
+  const stopped = new Promise<void>((done) => {
     const stop = (signal: string): void => {
       log(`${signal}: finishing the operation in progress, then closing`);
       process.off('SIGTERM', onTerm);
@@ -74,6 +73,9 @@ export async function agentCommand(options: AgentCommandOptions, backend: Backen
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
   });
+  for (const note of started.notes) log(note);
+  log(`agent pid ${process.pid} serving ${agent.socketPath} (${backend} backend, state in ${agent.stateDir})`);
+  await stopped;
   log('stopped');
   return 0;
 }
