@@ -101,8 +101,8 @@ export async function startAgent(options: AgentOptions): Promise<StartResult> {
   const server: Server = createServer((socket) => {
     if (connections.size >= limits.maxConnections) {
       log(`refused a connection: ${connections.size} open (limit ${limits.maxConnections}) -> BUSY`);
-      socket.end(encodeFrame(errorReply(null, 'BUSY', `${AGENT_ERRORS.BUSY} (at most ${limits.maxConnections} connections)`)));
       socket.on('error', () => undefined);
+      closeWith(socket, encodeFrame(errorReply(null, 'BUSY', `${AGENT_ERRORS.BUSY} (at most ${limits.maxConnections} connections)`)));
       return;
     }
     connections.add(socket);
@@ -130,6 +130,15 @@ export async function startAgent(options: AgentOptions): Promise<StartResult> {
   return { ok: true, agent: { socketPath, stateDir, lost, instance, close }, notes };
 }
 
+/**
+ * Sends a last frame and closes. The socket is destroyed once the frame is written: a socket
+ * nobody reads from never sees the peer's FIN, and would keep the server from closing.
+ */
+function closeWith(socket: Socket, last?: Buffer): void {
+  socket.end(last ?? Buffer.alloc(0), () => socket.destroy());
+  setTimeout(() => socket.destroy(), 5000).unref();
+}
+
 interface ConnectionContext {
   readonly service: AgentService;
   readonly policy: { ownUid: number; groupGid: number | null };
@@ -147,7 +156,7 @@ function serveConnection(socket: Socket, ctx: ConnectionContext): void {
     // Nothing else is read from a refused peer.
     socket.pause();
     ctx.log(`${who} refused -> PEER_REFUSED${peer.ok ? '' : ` (${peer.reason})`}`);
-    socket.end(encodeFrame(errorReply(null, 'PEER_REFUSED', `${AGENT_ERRORS.PEER_REFUSED}${peer.ok ? ` (uid ${peer.peer.uid})` : ''}`)));
+    closeWith(socket, encodeFrame(errorReply(null, 'PEER_REFUSED', `${AGENT_ERRORS.PEER_REFUSED}${peer.ok ? ` (uid ${peer.peer.uid})` : ''}`)));
     return;
   }
   let open = true;
@@ -166,7 +175,7 @@ function serveConnection(socket: Socket, ctx: ConnectionContext): void {
   const fatal = (code: string, message: string): void => {
     ctx.log(`${who} ${code}: closing the connection`);
     send(errorReply(null, code, message));
-    writes = writes.then(() => void socket.end());
+    writes = writes.then(() => closeWith(socket));
     splitterDead = true;
   };
   let splitterDead = false;
@@ -246,10 +255,10 @@ function serveConnection(socket: Socket, ctx: ConnectionContext): void {
     }
   };
   const handover = (request: Request): Reply => {
-    if (ctx.kind !== 'kernel') return errorReply(request.id, 'NOT_KERNEL', `${AGENT_ERRORS.NOT_KERNEL}: this agent holds a simulator, which has no file descriptors to pass`);
     if (authority !== 'owner') {
       return errorReply(request.id, 'PEER_REFUSED', 'only the agent\'s own user or root may take the fds over (the iommufd fd is full control of every IOAS the agent holds)');
     }
+    if (ctx.kind !== 'kernel') return errorReply(request.id, 'NOT_KERNEL', `${AGENT_ERRORS.NOT_KERNEL}: this agent holds a simulator, which has no file descriptors to pass`);
     const fds = ctx.service.handoverFds() ?? [];
     const body = ctx.service.committedBody();
     let index = 0;
