@@ -52,6 +52,8 @@ export interface RunningAgent {
 export type StartResult = { readonly ok: true; readonly agent: RunningAgent; readonly notes: readonly string[] } | { readonly ok: false; readonly code: string; readonly message: string };
 
 export const STATE_FILE = 'state.json';
+/** The addon's SCM_RIGHTS limit per sendmsg (MAX_PASSED_FDS in native/iommufd.c). */
+export const MAX_PASSED_FDS = 64;
 
 export async function startAgent(options: AgentOptions): Promise<StartResult> {
   const socketPath = resolve(options.socketPath);
@@ -260,6 +262,8 @@ function serveConnection(socket: Socket, ctx: ConnectionContext): void {
     }
     if (ctx.kind !== 'kernel') return errorReply(request.id, 'NOT_KERNEL', `${AGENT_ERRORS.NOT_KERNEL}: this agent holds a simulator, which has no file descriptors to pass`);
     const fds = ctx.service.handoverFds() ?? [];
+    const passing = fds.filter((f) => f.fd !== null).length;
+    if (passing > MAX_PASSED_FDS) return errorReply(request.id, 'HANDOVER_TOO_MANY_FDS', `${passing} fds exceed the ${MAX_PASSED_FDS} one sendmsg carries`);
     const body = ctx.service.committedBody();
     let index = 0;
     const listed = fds.map((f) => (f.kind === 'iommufd' ? { index: index++, kind: 'iommufd' } : f.fd === null ? { kind: 'memory', name: f.name, size: f.size, transferable: false } : { index: index++, kind: 'memory', name: f.name, size: f.size }));

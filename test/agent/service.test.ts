@@ -1,5 +1,8 @@
 // A sim-backend agent started in-process, driven through the client API.
+import { closeSync, fstatSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { requestHandover } from '../../src/agent/handover.js';
 import { openSimulator } from '../../src/backends/sim/index.js';
 import { simHolder } from '../../src/apply/holder.js';
 import type { AgentClient } from '../../src/agent/client.js';
@@ -204,5 +207,43 @@ describe('agent (sim backend, in-process)', () => {
     expect(shown.lost).toEqual(hello.lost);
     expect(shown.state!.ioas).toEqual([]);
     expect(((await planOf(second.c, dir, 'test-lab.yaml')) as { steps: unknown[] }).steps.length).toBeGreaterThan(0);
+  });
+
+  it('handover passes the fds with SCM_RIGHTS in index order, lists anonymous regions as not transferable, and says the IOAS ids', async () => {
+    const dir = agentDir();
+    // A kernel-kind backend whose "iommufd" and memory fds are plain files, so the test can see
+    // that the very same open files arrive.
+    writeFileSync(join(dir, 'iommufd-standin'), 'x');
+    writeFileSync(join(dir, 'memfd-standin'), 'y');
+    const standIns = [openSync(join(dir, 'iommufd-standin'), 'r'), openSync(join(dir, 'memfd-standin'), 'r')];
+    const fakeKernel = async (): Promise<OpenedBackend> => {
+      const sim = openSimulator();
+      return {
+        ok: true,
+        backend: {
+          held: { kind: 'kernel', ctx: sim, holder: simHolder, snapshot: (b) => b },
+          handoverFds: (body) => [
+            { kind: 'iommufd', fd: standIns[0]! },
+            ...body.memory.map((m, i) => ({ kind: 'memory' as const, name: m.name, size: m.size, fd: i === 0 ? standIns[1]! : null })),
+          ],
+          close: () => sim.close(),
+        },
+      };
+    };
+    const { a, c } = await started(dir, { kind: 'kernel', openKernelBackend: fakeKernel });
+    result(await c.request('apply', { plan: await planOf(c, dir, 'test-lab.yaml') }));
+    const shown = result<ShowResult>(await c.request('show'));
+    const got = await requestHandover(a.socket);
+    if (!got.ok) throw new Error(`${got.code}: ${got.message}`);
+    expect(got.fds).toHaveLength(2);
+    expect(fstatSync(got.fds[0]!).ino).toBe(statSync(join(dir, 'iommufd-standin')).ino);
+    expect(fstatSync(got.fds[1]!).ino).toBe(statSync(join(dir, 'memfd-standin')).ino);
+    expect(got.result.fds[0]).toEqual({ index: 0, kind: 'iommufd' });
+    expect(got.result.fds[1]).toMatchObject({ index: 1, kind: 'memory' });
+    expect(got.result.fds.slice(2).every((f) => f.kind === 'memory' && f.transferable === false && !('index' in f))).toBe(true);
+    expect(got.result.ioas.map((i) => [i.name, i.id])).toEqual(shown.state!.ioas.map((i) => [i.name, i.id]));
+    for (const f of [...got.fds, ...standIns]) closeSync(f);
+    // The connection after a handover, and the agent, are fine.
+    expect(codeOf(await c.request('hello'))).toBe('ok');
   });
 });
