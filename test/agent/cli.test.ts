@@ -3,7 +3,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cli, ensureBuilt, start } from '../cli/support.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ROOT, cli, ensureBuilt, start } from '../cli/support.js';
 import type { ChildAgent } from './support.js';
 import { EXAMPLES, agentDir, childAgent } from './support.js';
 
@@ -96,6 +98,19 @@ describe('CLI through the agent', () => {
     expect(shown.stderr).toContain('apply -> applied');
     expect(shown.stderr).toContain('finished after its client disconnected');
     expect(JSON.parse(shown.stdout).state.ioas.map((i: { name: string }) => i.name).sort()).toEqual(['lab', 'mirror']);
+  });
+});
+
+describe('examples/agent-client.mjs', () => {
+  it('asks a sim agent for the handover and reports NOT_KERNEL (exit 1)', async () => {
+    const dir = agentDir();
+    const a = await agentIn(dir);
+    const outcome = await promisify(execFile)(process.execPath, [join(ROOT, 'examples', 'agent-client.mjs'), a.socket]).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+    );
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toContain('NOT_KERNEL');
   });
 });
 
