@@ -16,7 +16,6 @@ import type { BackendKind, StateBody } from '../model/recorded.js';
 import { encodePlan, reviveBigints } from '../plan/encode.js';
 import type { Plan } from '../plan/plan.js';
 import { PLAN_FORMAT_VERSION, planHasChanges, staleReason } from '../plan/plan.js';
-import { renderPredictedFailure } from '../cli/plan-view.js';
 import { existsSync } from 'node:fs';
 import { journalPathFor } from '../state/paths.js';
 import type { AgentBackend, HandoverFd } from './backend.js';
@@ -124,7 +123,8 @@ export class AgentService {
     const desired = this.desiredFrom(fields);
     if (!desired.ok) return desired;
     const made = await planFor(this.readSession('plan'), desired.layout, desired.file);
-    if (!made.ok) return { ok: false, code: made.code, message: made.wouldFail ? renderPredictedFailure(made.wouldFail).trimEnd() : made.message };
+    // The predicted failure goes as data; the CLI renders it as the local path does.
+    if (!made.ok) return { ok: false, code: made.code, message: made.message, ...(made.wouldFail ? { extra: { wouldFail: made.wouldFail } } : {}) };
     return { ok: true, result: { plan: made.plan, attention: this.committed.body.attention } };
   }
 

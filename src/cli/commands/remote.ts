@@ -15,7 +15,8 @@ import { encodeJson, encodePlan, reviveBigints, toJsonValue } from '../../plan/e
 import type { Plan } from '../../plan/plan.js';
 import { planHasChanges } from '../../plan/plan.js';
 import type { CliIo } from '../io.js';
-import { renderPlan, renderState } from '../plan-view.js';
+import { renderPlan, renderPredictedFailure, renderState } from '../plan-view.js';
+import type { PredictedFailure } from '../../apply/predict.js';
 import { renderTextMap, stateToIovaMap } from '../../graph/index.js';
 import { printOutcome, readSavedPlan } from './apply.js';
 import type { GlobalOptions } from './common.js';
@@ -54,7 +55,8 @@ function failed(reply: Reply, io: CliIo): number {
   if (reply.ok) return 0;
   const recovery = (reply.error as { recovery?: unknown }).recovery;
   if (recovery) reportRecovery(reviveRecovery(recovery), io);
-  io.stderr(`Error: ${reply.error.message}\n`);
+  const wouldFail = (reply.error as { wouldFail?: unknown }).wouldFail;
+  io.stderr(`Error: ${wouldFail ? renderPredictedFailure(revive<PredictedFailure>(wouldFail)).trimEnd() : reply.error.message}\n`);
   return 1;
 }
 
