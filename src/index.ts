@@ -18,6 +18,10 @@ export type { StateBody, RecordedIoas, RecordedEntry, RecordedMemory } from './m
 export { runStep, runTableStep } from './apply/runner.js';
 export { WorkingTable } from './apply/working-table.js';
 export { applySteps, undoExecuted } from './apply/apply.js';
+export { kernelHolder, fallbackAlignment } from './apply/kernel-holder.js';
+export type { KernelHolder, HeldRegion } from './apply/kernel-holder.js';
+export { openKernelHeld } from './apply/kernel-held.js';
+export type { KernelHeldBackend, OpenKernelHeldResult } from './apply/kernel-held.js';
 export { withFault } from './backends/faulty.js';
 export { openKernel, KernelUnavailableError } from './backends/kernel/kernel.js';
 export type { KernelContext, KernelOptions, KernelUnavailableCode, RawResult } from './backends/kernel/kernel.js';

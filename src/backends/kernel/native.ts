@@ -20,6 +20,12 @@ export interface MapMemoryOptions {
   readonly hugePageSize?: bigint;
   /** For 'file': the backing file (created 0600 when missing, grown to `size`). */
   readonly path?: string;
+  /**
+   * Map exactly at this page-aligned address (MAP_FIXED_NOREPLACE), or fail with EEXIST when
+   * something is mapped there; `align` is then ignored. An addon built before this option
+   * existed ignores it and maps at an `align`-aligned address instead (check the result).
+   */
+  readonly at?: bigint;
 }
 
 export type MappedMemory = { readonly errno: 0; readonly addr: bigint; readonly fd: number } | { readonly errno: number };

@@ -199,12 +199,28 @@ static void *map_aligned(size_t size, size_t align, int prot, int flags, int fd)
   return p;
 }
 
-// mapMemory({kind, size, align, hugePageSize?, path?}) -> {errno: 0, addr: bigint, fd} | {errno}
+// Maps at exactly `at` with MAP_FIXED_NOREPLACE (never replaces an existing mapping). Kernels
+// before 4.17 ignore the flag and treat `at` as a hint, so a different address is undone and
+// reported as EEXIST like a taken one.
+static void *map_at(uintptr_t at, size_t size, int prot, int flags, int fd) {
+  void *p = mmap((void *)at, size, prot, flags | MAP_FIXED_NOREPLACE, fd, 0);
+  if (p == MAP_FAILED) return MAP_FAILED;
+  if ((uintptr_t)p != at) {
+    munmap(p, size);
+    errno = EEXIST;
+    return MAP_FAILED;
+  }
+  return p;
+}
+
+// mapMemory({kind, size, align, hugePageSize?, path?, at?}) -> {errno: 0, addr: bigint, fd} | {errno}
 //   kind 'anonymous': private anonymous memory, fd -1.
 //   kind 'memfd':     a memfd of `size` bytes mapped shared; the caller owns the fd.
 //   kind 'hugetlb':   a hugetlb memfd (page size `hugePageSize`, default the system's), shared.
 //   kind 'file':      the file at `path` (created 0600 if missing, grown to `size`), shared.
 // `align` (a power of two, default the page size) is the alignment of the returned address.
+// `at` (optional, page aligned): map exactly there or fail with EEXIST when the range is taken;
+// `align` is then ignored.
 static napi_value MapMemory(napi_env env, napi_callback_info info) {
   napi_value argv[1], v;
   char kind[32], path[4096];
@@ -228,6 +244,14 @@ static napi_value MapMemory(napi_env env, napi_callback_info info) {
     napi_valuetype t;
     napi_typeof(env, v, &t);
     if (t != napi_undefined && !get_u64(env, v, &huge)) return type_error(env, "mapMemory: hugePageSize must be a bigint or number");
+  }
+  uint64_t at = 0;
+  napi_has_named_property(env, argv[0], "at", &has);
+  if (has) {
+    napi_get_named_property(env, argv[0], "at", &v);
+    napi_valuetype t;
+    napi_typeof(env, v, &t);
+    if (t != napi_undefined && !get_u64(env, v, &at)) return type_error(env, "mapMemory: at must be a bigint or number");
   }
   path[0] = 0;
   napi_has_named_property(env, argv[0], "path", &has);
@@ -268,7 +292,8 @@ static napi_value MapMemory(napi_env env, napi_callback_info info) {
     return errno_object(env, EINVAL);
   }
 
-  void *p = map_aligned((size_t)size, (size_t)align, PROT_READ | PROT_WRITE, flags, fd);
+  void *p = at ? map_at((uintptr_t)at, (size_t)size, PROT_READ | PROT_WRITE, flags, fd)
+               : map_aligned((size_t)size, (size_t)align, PROT_READ | PROT_WRITE, flags, fd);
   if (p == MAP_FAILED) {
     int e = errno;
     if (fd >= 0) close(fd);
