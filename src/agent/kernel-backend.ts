@@ -1,14 +1,25 @@
-// The kernel backend an agent holds: the /dev/iommu fd (openKernel) and the backing memory.
-import { KernelUnavailableError, openKernel } from '../backends/kernel/kernel.js';
-import type { OpenedBackend } from './backend.js';
+// The kernel backend an agent holds: one /dev/iommu context and the memory holder that owns the
+// regions (openKernelHeld, src/apply/kernel-held.ts). Closing it unmaps the regions and closes the
+// fd, which destroys every IOAS on it.
+import { openKernelHeld } from '../apply/kernel-held.js';
+import type { HandoverFd, OpenedBackend } from './backend.js';
 
 export async function openKernelBackend(): Promise<OpenedBackend> {
-  try {
-    const ctx = openKernel();
-    ctx.close();
-  } catch (e) {
-    if (e instanceof KernelUnavailableError) return { ok: false, code: e.code, message: e.message };
-    throw e;
-  }
-  return { ok: false, code: 'KERNEL_HOLDER_MISSING', message: 'this build has no kernel memory holder yet (branch ktarget); use --backend sim' };
+  const opened = openKernelHeld();
+  if (!opened.ok) return opened;
+  const held = opened.backend;
+  return {
+    ok: true,
+    backend: {
+      held,
+      // In the order the state declares the regions; anonymous memory has no fd to pass.
+      handoverFds: (body) => {
+        const fds = held.regionFds();
+        const list: HandoverFd[] = [{ kind: 'iommufd', fd: held.iommufdFd() }];
+        for (const m of body.memory) list.push({ kind: 'memory', name: m.name, size: m.size, fd: fds.get(m.name) ?? null });
+        return list;
+      },
+      close: () => void held.close(),
+    },
+  };
 }
