@@ -1,6 +1,7 @@
 // What the agent does for each op, independent of sockets: plan and show read the last committed
 // state; apply and destroy run one at a time (a queue) through the very session, journal and
 // rollback code the local CLI uses, on the backend the agent holds.
+import { checkDrift } from '../apply/drift.js';
 import { planFor } from '../apply/make.js';
 import type { ApplyEvent, ApplyReport } from '../apply/apply.js';
 import type { RecoveryReport, Session, SessionOptions, SessionResult } from '../apply/session.js';
@@ -122,10 +123,13 @@ export class AgentService {
   async plan(fields: Record<string, unknown>): Promise<OpResult> {
     const desired = this.desiredFrom(fields);
     if (!desired.ok) return desired;
+    // On the kernel, first compare the recorded state with what the kernel holds. The check makes
+    // probe calls, so it takes its turn in the queue instead of running beside an apply.
+    const drift = this.config.kind === 'kernel' ? await this.exclusive(() => checkDrift(this.config.backend.held.ctx, this.committed.body)) : [];
     const made = await planFor(this.readSession('plan'), desired.layout, desired.file);
     // The predicted failure goes as data; the CLI renders it as the local path does.
     if (!made.ok) return { ok: false, code: made.code, message: made.message, ...(made.wouldFail ? { extra: { wouldFail: made.wouldFail } } : {}) };
-    return { ok: true, result: { plan: made.plan, attention: this.committed.body.attention } };
+    return { ok: true, result: { plan: made.plan, attention: this.committed.body.attention, drift } };
   }
 
   /** Cancels the operation running or queued for this connection: it stops before its next call and rolls back. */
@@ -155,6 +159,13 @@ export class AgentService {
     this.stopping = true;
     for (const r of this.running) r.stop = true;
     await this.queue;
+  }
+
+  /** Runs `work` in the queue, between operations. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work);
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 
   handoverFds(): HandoverFd[] | null {

@@ -246,4 +246,25 @@ describe('agent (sim backend, in-process)', () => {
     // The connection after a handover, and the agent, are fine.
     expect(codeOf(await c.request('hello'))).toBe('ok');
   });
+
+  it('on the kernel backend, plan runs the drift check and reports objects changed behind the agent', async () => {
+    const dir = agentDir();
+    let sim: ReturnType<typeof openSimulator> | null = null;
+    const fakeKernel = async (): Promise<OpenedBackend> => {
+      const s = openSimulator();
+      sim = s;
+      return { ok: true, backend: { held: { kind: 'kernel', ctx: s, holder: simHolder, snapshot: (b) => b }, handoverFds: () => null, close: () => s.close() } };
+    };
+    const { c } = await started(dir, { kind: 'kernel', openKernelBackend: fakeKernel });
+    result(await c.request('apply', { plan: await planOf(c, dir, 'test-lab.yaml') }));
+    const clean = result<{ drift: unknown[] }>(await c.request('plan', { layout: exampleText(dir, 'test-lab.yaml'), file: 'examples/test-lab.yaml' }));
+    expect(clean.drift).toEqual([]);
+    const mirror = result<ShowResult>(await c.request('show')).state!.ioas.find((i) => i.name === 'mirror')!;
+    // Someone else with the fd unmaps everything in one IOAS.
+    expect(sim!.ioasUnmap({ ioasId: mirror.id, iova: 0n, length: 0xffff_ffff_ffff_ffffn }).errno).toBe(0);
+    const drifted = result<{ drift: { kind: string; address: string }[] }>(await c.request('plan', { layout: exampleText(dir, 'test-lab.yaml'), file: 'examples/test-lab.yaml' }));
+    expect(drifted.drift.length).toBeGreaterThan(0);
+    expect(drifted.drift.every((d) => d.address.startsWith('ioas.mirror'))).toBe(true);
+    expect(drifted.drift.some((d) => d.kind === 'area-missing')).toBe(true);
+  });
 });

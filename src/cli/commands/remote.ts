@@ -15,6 +15,8 @@ import { encodeJson, encodePlan, reviveBigints, toJsonValue } from '../../plan/e
 import type { Plan } from '../../plan/plan.js';
 import { planHasChanges } from '../../plan/plan.js';
 import type { CliIo } from '../io.js';
+import type { Drift } from '../../apply/drift.js';
+import { renderDrift } from '../drift-view.js';
 import { renderPlan, renderPredictedFailure, renderState } from '../plan-view.js';
 import type { PredictedFailure } from '../../apply/predict.js';
 import { renderTextMap, stateToIovaMap } from '../../graph/index.js';
@@ -77,7 +79,7 @@ async function withAgent(globals: GlobalOptions, io: CliIo, work: (c: Connected)
 }
 
 /** Asks the agent for a plan of a layout file (checked here first, so problems print exactly as locally). */
-async function planLayout(client: AgentClient, file: string, io: CliIo): Promise<{ plan: Plan; attention: StateBody['attention'] } | number> {
+async function planLayout(client: AgentClient, file: string, io: CliIo, json = false): Promise<{ plan: Plan; attention: StateBody['attention'] } | number> {
   const layout = await loadLayoutOrReport(file, io);
   if (!layout) return 1;
   const read = await readLayoutText(file);
@@ -85,18 +87,22 @@ async function planLayout(client: AgentClient, file: string, io: CliIo): Promise
     io.stderr(`Error: ${read.diagnostic.message}\n`);
     return 1;
   }
-  return planReply(await client.request('plan', { layout: read.text, file }), io);
+  return planReply(await client.request('plan', { layout: read.text, file }), io, json);
 }
 
-function planReply(reply: Reply, io: CliIo): { plan: Plan; attention: StateBody['attention'] } | number {
+/** The agent's plan; on the kernel its drift check comes with it and is printed before the plan, as Terraform does. */
+function planReply(reply: Reply, io: CliIo, json = false): { plan: Plan; attention: StateBody['attention'] } | number {
   if (!reply.ok) return failed(reply, io);
-  const result = reply.result as { plan: unknown; attention: unknown };
+  const result = reply.result as { plan: unknown; attention: unknown; drift?: unknown };
+  const drift = Array.isArray(result.drift) ? (result.drift as Drift[]) : [];
+  // With --json stdout is the plan document alone.
+  (json ? io.stderr : io.stdout)(renderDrift(drift, styleFor(io)));
   return { plan: revive<Plan>(result.plan), attention: revive<StateBody['attention']>(result.attention) };
 }
 
 export async function remotePlan(file: string, options: PlanOptions, globals: GlobalOptions, io: CliIo): Promise<number> {
   return withAgent(globals, io, async ({ client }) => {
-    const made = await planLayout(client, file, io);
+    const made = await planLayout(client, file, io, options.json === true);
     if (typeof made === 'number') return made;
     warnAttention({ attention: made.attention } as StateBody, io);
     const plan = made.plan;
