@@ -54,10 +54,10 @@ export function checkKernelEnvironment(): EnvironmentCheck {
   return { ok: true, env: { kernel, qemu } };
 }
 
-/** Variables that tune the guest tests (IOASFORM_DIFF_SEED, IOASFORM_DIFF_RUNS) reach the guest. */
+/** Variables that tune the guest tests (IOASFORM_DIFF_SEED, IOASFORM_DIFF_RUNS, IOASFORM_KERNEL_GUEST_FILTER) reach the guest. */
 function passThroughEnvironment(): string {
   return Object.entries(process.env)
-    .filter(([name, value]) => name.startsWith('IOASFORM_DIFF_') && /^\w+$/.test(name) && value !== undefined)
+    .filter(([name, value]) => (name.startsWith('IOASFORM_DIFF_') || name === 'IOASFORM_KERNEL_GUEST_FILTER') && /^\w+$/.test(name) && value !== undefined)
     .map(([name, value]) => `export ${name}='${(value ?? '').replace(/'/g, `'\\''`)}'`)
     .join('\n');
 }
@@ -108,7 +108,10 @@ export interface GuestProfile {
 export function guestProfiles(): GuestProfile[] {
   const profiles: GuestProfile[] = [{ name: 'root', description: 'as root', prefix: '' }];
   const setpriv = findOnPath('setpriv');
-  if (setpriv) {
+  const filter = process.env.IOASFORM_KERNEL_GUEST_FILTER;
+  if (filter && !'contract.nocap.guest.ts'.includes(filter)) {
+    console.log(`ioasform kernel suite: IOASFORM_KERNEL_GUEST_FILTER=${filter}: only the root profile runs`);
+  } else if (setpriv) {
     profiles.push({
       name: 'no-cap-sys-resource',
       description: 'as root without CAP_SYS_RESOURCE',
@@ -167,6 +170,8 @@ function guestTestCommand(guestOut: string, profile: GuestProfile): string {
     '--configLoader runner',
     '--reporter=default --reporter=json',
     `--outputFile.json=${dir}/results.json`,
+    // IOASFORM_KERNEL_GUEST_FILTER=agent runs only the guest files whose path contains "agent".
+    ...(process.env.IOASFORM_KERNEL_GUEST_FILTER ? ['$IOASFORM_KERNEL_GUEST_FILTER'] : []),
   ].filter((part) => part !== '').join(' ');
   return `mkdir -p ${dir}\necho "ioasform-guest: profile ${profile.name}"\n${run} > ${dir}/guest-output.txt 2>&1\necho $? > ${dir}/exit-code`;
 }
