@@ -196,7 +196,13 @@ function serveConnection(socket: Socket, ctx: ConnectionContext): void {
   socket.on('data', (data: Buffer) => {
     if (splitterDead) return;
     armIdle();
-    for (const chunk of splitter.push(data)) {
+    const chunks = splitter.push(data);
+    // A completed frame stops the clock; the next partial frame starts its own.
+    if (chunks.length > 0 && frameTimer) {
+      clearTimeout(frameTimer);
+      frameTimer = null;
+    }
+    for (const chunk of chunks) {
       if (chunk.kind === 'too-large') {
         fatal('FRAME_TOO_LARGE', `${AGENT_ERRORS.FRAME_TOO_LARGE} (${chunk.length} > ${MAX_REQUEST_BYTES} bytes)`);
         return;

@@ -166,6 +166,17 @@ describe('agent hardening (6.5)', () => {
     }
     expect(code(await quick.next())).toBe('ok');
     quick.socket.end();
+    // A steady stream where every write ends inside the next frame: each frame is on time, so
+    // the clock restarts per frame and the stream outlives the limit (600 ms) without a cut.
+    const stream = await raw(a.socket);
+    const all = Buffer.concat(Array.from({ length: 16 }, (_, i) => hello(`s${i}`)));
+    const step = Math.ceil(all.length / 16) + 3;
+    for (let at = 0; at < all.length; at += step) {
+      stream.socket.write(all.subarray(at, at + step));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (let i = 0; i < 16; i++) expect(code(await stream.next())).toBe('ok');
+    stream.socket.end();
   });
 
   it('an idle connection is closed with IDLE_TIMEOUT', async () => {
