@@ -3,12 +3,14 @@ import { closeSync, fstatSync, openSync, statSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requestHandover } from '../../src/agent/handover.js';
+import { shadowed } from '../../src/agent/shadow.js';
 import { openSimulator } from '../../src/backends/sim/index.js';
 import { simHolder } from '../../src/apply/holder.js';
 import type { AgentClient } from '../../src/agent/client.js';
 import type { OpenedBackend } from '../../src/agent/backend.js';
 import { encodeFrame } from '../../src/agent/protocol.js';
 import type { Reply } from '../../src/agent/protocol.js';
+import type { StateBody } from '../../src/model/recorded.js';
 import type { InProcessAgent } from './support.js';
 import { EXAMPLES, agentDir, client, exampleText, inProcessAgent } from './support.js';
 
@@ -266,5 +268,32 @@ describe('agent (sim backend, in-process)', () => {
     expect(drifted.drift.length).toBeGreaterThan(0);
     expect(drifted.drift.every((d) => d.address.startsWith('ioas.mirror'))).toBe(true);
     expect(drifted.drift.some((d) => d.kind === 'area-missing')).toBe(true);
+  });
+
+  it('a kernel agent plans one layout after another: its shadow simulator models the kernel for predictions', async () => {
+    const run = async (withShadow: boolean): Promise<string[]> => {
+      const dir = agentDir();
+      const fakeKernel = async (): Promise<OpenedBackend> => {
+        const kernel = openSimulator();
+        const m = shadowed(kernel);
+        const held = withShadow ? { kind: 'kernel' as const, ctx: m.ctx, holder: simHolder, snapshot: m.snapshot } : { kind: 'kernel' as const, ctx: kernel, holder: simHolder, snapshot: (b: StateBody) => b };
+        return { ok: true, backend: { held, handoverFds: () => null, close: () => kernel.close() } };
+      };
+      const { a, c } = await started(dir, { kind: 'kernel', openKernelBackend: fakeKernel });
+      const codes: string[] = [];
+      for (const name of ['test-lab.yaml', 'vmm-guest-ram.yaml', 'dpdk-appliance.yaml']) {
+        const planned = await c.request('plan', { layout: exampleText(dir, name), file: name });
+        codes.push(planned.ok ? codeOf(await c.request('apply', { plan: (planned.result as { plan: unknown }).plan })) : codeOf(planned));
+      }
+      const destroy = await c.request('plan', { destroy: true });
+      codes.push(destroy.ok ? codeOf(await c.request('destroy', { plan: (destroy.result as { plan: unknown }).plan })) : codeOf(destroy));
+      c.close();
+      await a.agent.close();
+      open.agents.splice(open.agents.indexOf(a), 1);
+      return codes;
+    };
+    // Without the shadow the second plan starts from an empty simulator (the bug the VM found).
+    expect(await run(false)).toContain('PLAN_WOULD_FAIL');
+    expect(await run(true)).toEqual(['ok', 'ok', 'ok', 'ok']);
   });
 });

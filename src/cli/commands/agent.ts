@@ -52,7 +52,7 @@ export async function agentCommand(options: AgentCommandOptions, backend: Backen
     idleTimeoutMs,
     maxConnections,
     log,
-    openKernelBackend,
+    openKernelBackend: () => openKernelBackend(log),
     ...(delay ? { stepDelayMs: delay } : {}),
   });
   if (!started.ok) {
