@@ -183,6 +183,7 @@ export class AgentService {
     const plan = decoded.plan;
     const id = ++this.operations;
     let outcome: OpResult;
+    let last: LastOperation | null = null;
     try {
       const result: SessionResult<{ report: ApplyReport | null }> = await withSession<{ report: ApplyReport | null }>(sessionOptionsFor(this.config, operation), async (s) => {
         const stale = staleReason(plan, basisOf(s.state), hostFacts(s.options.backend, s.state.body));
@@ -200,7 +201,7 @@ export class AgentService {
         ? { ok: true, result: { report: result.value.report ? reportForWire(result.value.report) : null, recovery: recoveryForWire(result.recovery) } }
         : { ok: false, code: result.error.code, message: result.error.message, extra: { recovery: recoveryForWire(result.recovery) } };
       const report = result.ok ? result.value.report : null;
-      this.last = {
+      last = {
         id,
         operation,
         outcome: !result.ok ? (result.error.code === 'PLAN_STALE' || result.error.code === 'PLAN_TAMPERED' ? 'refused' : 'error') : report ? report.outcome : 'no-changes',
@@ -212,6 +213,8 @@ export class AgentService {
     } finally {
       await this.refresh();
     }
+    // Only after the refresh: a `show` that sees this outcome must also see its state.
+    if (last) this.last = last;
     return outcome;
   }
 

@@ -39,7 +39,7 @@ describe('CLI through the agent', () => {
     }
     // Every CLI above was its own process: the agent held the applied layout in between.
     expect(a.stderr()).toContain('op=apply');
-  });
+  }, 240_000);
 
   it('a saved plan (plan -out) applies through the agent; an edited one is refused', async () => {
     const dir = agentDir();
