@@ -31,3 +31,7 @@ export type { KernelHeldBackend, OpenKernelHeldResult } from './apply/kernel-hel
 export { withFault } from './backends/faulty.js';
 export { openKernel, KernelUnavailableError } from './backends/kernel/kernel.js';
 export type { KernelContext, KernelOptions, KernelUnavailableCode, RawResult } from './backends/kernel/kernel.js';
+export { connectAgent, type AgentClient, type ConnectResult } from './agent/client.js';
+export { requestHandover, type Handover, type HandoverResult } from './agent/handover.js';
+export { startAgent, type AgentOptions, type RunningAgent } from './agent/server.js';
+export { PROTOCOL_VERSION, OPS, encodeFrame, FrameSplitter, type Reply, type Request, type Op } from './agent/protocol.js';

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import type { CommandContext, RegisterCommand } from './command.js';
+import { registerAgent } from './commands/agent.js';
 import { registerApply } from './commands/apply.js';
 import { addGlobalOptions } from './commands/common.js';
 import { registerDestroy } from './commands/destroy.js';
@@ -26,6 +27,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerGraph,
   registerDestroy,
   registerForceUnlock,
+  registerAgent,
 ];
 
 /** Terraform spells the plan file option `-out FILE`; commander only knows `--out`. */

@@ -61,6 +61,8 @@ export const DEFAULT_IOMMUFD_PATH = '/dev/iommu';
 export interface KernelOptions {
   /** The iommufd device node; default /dev/iommu. */
   readonly path?: string;
+  /** An iommufd fd already open (e.g. received from the agent's handover); used instead of opening `path`. */
+  readonly fd?: number;
 }
 
 /** The outcome of a raw ioctl: the errno and the struct bytes as the kernel left them. */
@@ -110,6 +112,7 @@ export function openKernel(options: KernelOptions = {}): KernelContext {
     const code = process.platform === 'linux' ? 'ADDON_MISSING' : 'UNSUPPORTED_PLATFORM';
     throw new KernelUnavailableError(code, `The kernel backend is unavailable: ${loaded.reason}. The simulator backend works without it.`);
   }
+  if (options.fd !== undefined) return new KernelBackend(loaded.addon, options.fd);
   const fd = loaded.addon.open(path, O_RDWR);
   if (fd < 0) throw openError(path, -fd);
   return new KernelBackend(loaded.addon, fd);

@@ -18,6 +18,7 @@ import { renderApplyReport, renderPlan, renderPredictedFailure } from '../plan-v
 import type { GlobalOptions } from './common.js';
 import { confirm, exitCodeForApply, progress, reportRecovery, sessionOptions, styleFor, warnAttention, runWithGlobals } from './common.js';
 import { loadLayoutOrReport } from './plan.js';
+import { remoteApply } from './remote.js';
 
 export interface ApplyOptions {
   readonly autoApprove?: boolean;
@@ -107,6 +108,7 @@ export function printOutcome(outcome: Outcome, io: CliIo): number {
 }
 
 export async function applyCommand(file: string, options: ApplyOptions, globals: GlobalOptions, io: CliIo): Promise<number> {
+  if (globals.agent) return remoteApply(file, options, globals, io);
   const saved = await readSavedPlan(file);
   if (saved && 'error' in saved) {
     io.stderr(`Error: ${saved.error}\n`);

@@ -21,6 +21,10 @@ export interface GlobalOptions {
   readonly backend: BackendKind;
   readonly state: string;
   readonly lockTimeoutMs: number;
+  /** --agent PATH: run through the holder agent at this socket instead of locally. */
+  readonly agent?: string;
+  /** --backend was given on the command line (with --agent it must match the agent's). */
+  readonly backendGiven?: boolean;
 }
 
 export type ParsedGlobals = { readonly ok: true; readonly globals: GlobalOptions } | { readonly ok: false; readonly message: string };
@@ -34,12 +38,13 @@ export function parseDuration(text: string): number | null {
 }
 
 export function readGlobals(command: Command): ParsedGlobals {
-  const o = command.optsWithGlobals<{ backend?: string; state?: string; lockTimeout?: string }>();
+  const o = command.optsWithGlobals<{ backend?: string; state?: string; lockTimeout?: string; agent?: string }>();
   const backend = o.backend ?? 'sim';
   if (backend !== 'sim' && backend !== 'kernel') return { ok: false, message: `--backend must be sim or kernel, not ${backend}` };
   const lockTimeoutMs = parseDuration(o.lockTimeout ?? '0s');
   if (lockTimeoutMs === null) return { ok: false, message: `--lock-timeout must be a duration like 0s, 500ms, 30s or 2m, not ${o.lockTimeout}` };
-  return { ok: true, globals: { backend, state: o.state ?? DEFAULT_STATE, lockTimeoutMs } };
+  const backendGiven = command.getOptionValueSourceWithGlobals('backend') === 'cli';
+  return { ok: true, globals: { backend, state: o.state ?? DEFAULT_STATE, lockTimeoutMs, ...(o.agent ? { agent: o.agent, backendGiven } : {}) } };
 }
 
 /**
@@ -61,7 +66,8 @@ export function addGlobalOptions(program: Command): Command {
   return program
     .option('--backend <kind>', 'where to apply: sim (the kernel-exact simulator, default) or kernel', 'sim')
     .option('--state <path>', 'the state file of the target', DEFAULT_STATE)
-    .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s');
+    .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s')
+    .option('--agent <socket>', 'run plan/apply/show/destroy through the holder agent at this socket (`ioasform agent`); the backend and state are the agent\'s');
 }
 
 export function styleFor(io: CliIo): Style {

@@ -9,9 +9,11 @@ import type { CliIo } from '../io.js';
 import { renderPredictedFailure } from '../plan-view.js';
 import { printOutcome, runPlanned } from './apply.js';
 import type { GlobalOptions } from './common.js';
+import { remoteDestroy } from './remote.js';
 import { reportRecovery, sessionOptions, runWithGlobals } from './common.js';
 
 export async function destroyCommand(options: { autoApprove?: boolean }, globals: GlobalOptions, io: CliIo): Promise<number> {
+  if (globals.agent) return remoteDestroy(options, globals, io);
   const result = await withSession(sessionOptions(globals, 'destroy'), (session) =>
     runPlanned(
       session,

@@ -15,6 +15,7 @@ import type { CommandContext } from '../command.js';
 import type { CliIo } from '../io.js';
 import { renderPlan, renderPredictedFailure } from '../plan-view.js';
 import { renderDiagnostics } from '../render.js';
+import { remotePlan } from './remote.js';
 import type { GlobalOptions } from './common.js';
 import { reportRecovery, sessionOptions, styleFor, warnAttention, runWithGlobals } from './common.js';
 
@@ -37,6 +38,7 @@ export async function loadLayoutOrReport(file: string, io: CliIo): Promise<Layou
 }
 
 export async function planCommand(file: string, options: PlanOptions, globals: GlobalOptions, io: CliIo): Promise<number> {
+  if (globals.agent) return remotePlan(file, options, globals, io);
   const layout = await loadLayoutOrReport(file, io);
   if (!layout) return 1;
   const result = await withSession(sessionOptions(globals, 'plan'), async (session) => {

@@ -11,6 +11,7 @@ import { renderTextMap, stateToIovaMap } from '../../graph/index.js';
 import { renderState } from '../plan-view.js';
 import type { GlobalOptions } from './common.js';
 import { runWithGlobals } from './common.js';
+import { remoteShow } from './remote.js';
 
 export const SHOW_FORMAT_VERSION = 1;
 
@@ -21,6 +22,7 @@ export interface ShowOptions {
 }
 
 export async function showCommand(options: ShowOptions, globals: GlobalOptions, io: CliIo): Promise<number> {
+  if (globals.agent) return remoteShow(options, globals, io);
   // Reading needs no lock (the state file is replaced atomically), so `show` works during an apply.
   if (globals.backend === 'kernel') {
     io.stderr(`Error: ${KERNEL_NEEDS_AGENT}\n`);
