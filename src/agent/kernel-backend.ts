@@ -3,17 +3,18 @@
 // fd, which destroys every IOAS on it.
 import { openKernelHeld } from '../apply/kernel-held.js';
 import type { HandoverFd, OpenedBackend } from './backend.js';
-import { shadowed } from './shadow.js';
 
-export async function openKernelBackend(log: (line: string) => void = () => undefined): Promise<OpenedBackend> {
+export async function openKernelBackend(): Promise<OpenedBackend> {
   const opened = openKernelHeld();
   if (!opened.ok) return opened;
   const held = opened.backend;
-  const mirror = shadowed(held.ctx, (method, kernel, shadow) => log(`warning: the kernel answered ${method} with ${kernel}, its model (the shadow simulator) with ${shadow}; the next plan's drift check shows the difference`));
+  // The state keeps no simulator snapshot for the kernel (`sim: null`): plans are dry-run on a
+  // simulator rebuilt from the record (replayOnSimulator, src/apply/replay.ts), and the drift
+  // check compares the kernel with that same rebuild.
   return {
     ok: true,
     backend: {
-      held: { kind: 'kernel', ctx: mirror.ctx, holder: held.holder, snapshot: mirror.snapshot },
+      held: { kind: 'kernel', ctx: held.ctx, holder: held.holder, snapshot: (body) => ({ ...body, sim: null }) },
       // In the order the state declares the regions; anonymous memory has no fd to pass.
       handoverFds: (body) => {
         const fds = held.regionFds();

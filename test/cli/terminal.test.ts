@@ -17,7 +17,9 @@ const tmux = (...args: string[]): string => execFileSync('tmux', args, { encodin
 function startInTerminal(command: string, cwd: string): string {
   const name = `ioasform-test-${process.pid}-${sessions.length}`;
   sessions.push(name);
-  tmux('new-session', '-d', '-s', name, '-x', '200', '-y', '50', '-c', cwd, `${command}; echo "[exit $?]"; sleep 600`);
+  // CI (set by CI systems) makes ora treat the terminal as non-interactive: clear it unless the
+  // command sets it itself.
+  tmux('new-session', '-d', '-s', name, '-x', '200', '-y', '50', '-c', cwd, `unset CI; ${command}; echo "[exit $?]"; sleep 600`);
   return name;
 }
 
@@ -72,5 +74,13 @@ describe.skipIf(tmuxMissing !== null)('apply on a terminal', () => {
     const done = await waitForScreen(name, /\[exit \d+\]/);
     expect(done).toContain('[exit 0]');
     expect(done).toMatch(/Apply complete/);
+  }, 90_000);
+
+  it('on a terminal ora deems non-interactive (CI set), prints one line per call instead of a silent spinner', async () => {
+    const dir = workdir();
+    const name = startInTerminal(`CI=true node ${BIN} apply --auto-approve examples/test-lab.yaml`, dir);
+    const done = await waitForScreen(name, /\[exit \d+\]/);
+    expect(done).toContain('[exit 0]');
+    expect(done).toMatch(/^IOMMU_IOAS_ALLOC .* -> OK$/m);
   }, 90_000);
 });

@@ -52,7 +52,7 @@ export async function agentCommand(options: AgentCommandOptions, backend: Backen
     idleTimeoutMs,
     maxConnections,
     log,
-    openKernelBackend: () => openKernelBackend(log),
+    openKernelBackend: () => openKernelBackend(),
     ...(delay ? { stepDelayMs: delay } : {}),
   });
   if (!started.ok) {

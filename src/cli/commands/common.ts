@@ -81,10 +81,14 @@ export function stepDelayFromEnv(): number | undefined {
   return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
-/** Progress of calls: a spinner on a TTY, one plain line per call otherwise. */
+/**
+ * Progress of calls: a spinner on an interactive terminal, one plain line per call otherwise. ora
+ * itself turns the spinner off on terminals it deems non-interactive (CI set, TERM=dumb); then
+ * the plain lines are shown instead of nothing.
+ */
 export function progress(io: CliIo): { onEvent: (e: ApplyEvent) => void; stop: () => void } {
-  if (io.isTTY) {
-    const spinner = ora({ text: 'starting', stream: process.stderr });
+  const spinner = io.isTTY ? ora({ text: 'starting', stream: process.stderr }) : null;
+  if (spinner?.isEnabled) {
     spinner.start();
     return {
       onEvent: (e) => {
