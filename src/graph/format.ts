@@ -1,6 +1,8 @@
 // Number formatting shared by the renderers: hex IOVAs grouped like the layout files write them
 // (0x1_0000_0000), sizes in binary units (2 MiB), and short SVG coordinates.
 
+import { BINARY_UNITS } from '../model/format.js';
+
 const GROUP = 4;
 
 /** `0x1_0000_0000`: hex digits in groups of four from the right, as in the YAML examples. */
@@ -13,18 +15,10 @@ export function formatHex(value: bigint): string {
   return `0x${groups.join('_')}`;
 }
 
-const UNITS: readonly [string, bigint][] = [
-  ['EiB', 1n << 60n],
-  ['PiB', 1n << 50n],
-  ['TiB', 1n << 40n],
-  ['GiB', 1n << 30n],
-  ['MiB', 1n << 20n],
-  ['KiB', 1n << 10n],
-];
 
 /** `2 MiB`, `64 KiB`, `100 B`; a size that is not a whole number of its unit gets two decimals. */
 export function formatSize(bytes: bigint): string {
-  for (const [unit, scale] of UNITS) {
+  for (const [unit, scale] of BINARY_UNITS) {
     if (bytes >= scale) {
       if (bytes % scale === 0n) return `${bytes / scale} ${unit}`;
       const whole = bytes / scale;

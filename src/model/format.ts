@@ -5,7 +5,8 @@ export function hex(value: bigint | number): string {
   return `0x${value.toString(16)}`;
 }
 
-const BINARY_UNITS: readonly [string, bigint][] = [
+/** Binary units, largest first (shared with the graph renderers' sizes). */
+export const BINARY_UNITS: readonly [string, bigint][] = [
   ['EiB', 1n << 60n],
   ['PiB', 1n << 50n],
   ['TiB', 1n << 40n],
