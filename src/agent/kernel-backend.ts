@@ -8,13 +8,14 @@ export async function openKernelBackend(): Promise<OpenedBackend> {
   const opened = openKernelHeld();
   if (!opened.ok) return opened;
   const held = opened.backend;
-  // The state keeps no simulator snapshot for the kernel (`sim: null`): plans are dry-run on a
+  // openKernelHeld's backend is the HeldBackend itself; its snapshot leaves the body as it is, so
+  // the state keeps no simulator snapshot for the kernel (`sim: null`): plans are dry-run on a
   // simulator rebuilt from the record (replayOnSimulator, src/apply/replay.ts), and the drift
   // check compares the kernel with that same rebuild.
   return {
     ok: true,
     backend: {
-      held: { kind: 'kernel', ctx: held.ctx, holder: held.holder, snapshot: (body) => ({ ...body, sim: null }) },
+      held,
       // In the order the state declares the regions; anonymous memory has no fd to pass.
       handoverFds: (body) => {
         const fds = held.regionFds();
