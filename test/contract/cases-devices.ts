@@ -118,6 +118,56 @@ export const deviceCases: readonly ContractCase[] = [
     steps: [...setup, attachIt, fails('EADDRINUSE', 'ioasAllowIovas', (v: Vars) => allow(n(v, 'ioas'), [range(0xf0000000n, 0xffffffffn)]))],
   },
   {
+    // Found by the differential test: replace makes the new HWPT while the old one stands.
+    name: 'device.attach.replace-takes-a-fresh-hwpt-id-and-frees-the-old',
+    needs: ['device'],
+    steps: [
+      ...setup,
+      ok('ioasAlloc', alloc(), undefined, { save: { other: 'outIoasId' } }),
+      attachIt,
+      ok('deviceAttach', (v: Vars) => attach(n(v, 'dev'), n(v, 'other')), undefined, {
+        save: { moved: 'ptId' },
+        check: (r, v) => (r.ptId === (v.pt as number) ? 'the replace reused the old HWPT id' : null),
+      }),
+      fails('ENOENT', 'destroy', (v: Vars) => destroy(n(v, 'pt'))),
+      ok('ioasIovaRanges', (v: Vars) => iovaRanges(n(v, 'ioas'), 8), { ranges: [range(0n, U64)], outIovaAlignment: 1n }),
+      ok('ioasIovaRanges', (v: Vars) => iovaRanges(n(v, 'other'), 8), { numIovas: 2, ranges: VTD_RANGES, outIovaAlignment: 0x1000n }),
+      // Onto the IOAS it is on: its own HWPT, nothing changes.
+      ok('deviceAttach', (v: Vars) => attach(n(v, 'dev'), n(v, 'other')), undefined, { check: (r, v) => (r.ptId === v.moved ? null : 'a new HWPT') }),
+    ],
+  },
+  {
+    name: 'device.attach.failed-replace-keeps-the-old-attachment',
+    needs: ['device'],
+    steps: [
+      ...setup,
+      ok('ioasAlloc', alloc(), undefined, { save: { other: 'outIoasId' } }),
+      ok('ioasMap', (v: Vars) => fixedMap(n(v, 'other'), b(v, 'buf'), 0x1000n, MSI), { iova: MSI }),
+      attachIt,
+      fails('EADDRINUSE', 'deviceAttach', (v: Vars) => attach(n(v, 'dev'), n(v, 'other'))),
+      ok('ioasIovaRanges', (v: Vars) => iovaRanges(n(v, 'ioas'), 8), { numIovas: 2, ranges: VTD_RANGES, outIovaAlignment: 0x1000n }),
+      ok('ioasIovaRanges', (v: Vars) => iovaRanges(n(v, 'other'), 8), { ranges: [range(0n, U64)], outIovaAlignment: 1n }),
+      fails('EBUSY', 'destroy', (v: Vars) => destroy(n(v, 'pt'))),
+      ok('deviceAttach', (v: Vars) => attach(n(v, 'dev'), n(v, 'pt')), undefined, { check: (r, v) => (r.ptId === v.pt ? null : 'a new HWPT') }),
+    ],
+  },
+  {
+    // A first attach reserves the device's regions before adding the domain (EADDRINUSE for
+    // the mapping in the MSI window); a replace adds the domain first, whose fill pins the
+    // unbacked mapping (EFAULT).
+    name: 'device.attach.replace-fills-before-reserving (EFAULT where a first attach says EADDRINUSE)',
+    needs: ['device'],
+    steps: [
+      ...setup,
+      ok('ioasAlloc', alloc(), undefined, { save: { other: 'outIoasId' } }),
+      ok('ioasMap', (v: Vars) => fixedMap(n(v, 'other'), b(v, 'unbacked'), 0x1000n, MSI), { iova: MSI }),
+      fails('EADDRINUSE', 'deviceAttach', (v: Vars) => attach(n(v, 'dev'), n(v, 'other'))),
+      attachIt,
+      fails('EFAULT', 'deviceAttach', (v: Vars) => attach(n(v, 'dev'), n(v, 'other'))),
+      ok('ioasIovaRanges', (v: Vars) => iovaRanges(n(v, 'other'), 8), { ranges: [range(0n, U64)], outIovaAlignment: 1n }),
+    ],
+  },
+  {
     name: 'device.rlimit-mode.bound-device-is-an-object (EBUSY)',
     needs: ['device', 'capSysResource'],
     steps: [
