@@ -13,6 +13,8 @@ import {
   IOMMU_IOAS_MAP_FIXED_IOVA as FIXED,
   IOMMU_IOAS_MAP_READABLE as R,
   IOMMU_IOAS_MAP_WRITEABLE as W,
+  IOMMU_OPTION_OP_SET,
+  IOMMU_OPTION_RLIMIT_MODE,
   ERRNO,
   isOk,
   U64_MAX,
@@ -318,8 +320,21 @@ export const operationSequence: fc.Arbitrary<Operation[]> = fc
  * The same with the device calls. Most sequences bind the device right after the IOASes and
  * many attach it to IOAS 1 (so that the calls after it meet an attached domain); every sequence
  * ends by unbinding it (the only device must be free for the next sequence; closing the context
- * would free it too) and probing the ranges again, which shows the reserved regions gone.
+ * would free it too) and probing the ranges again, which shows the reserved regions gone; a
+ * quarter of them then check the device alone against RLIMIT_MODE (boundAlone).
  */
+/**
+ * A bound device is an object of the context on its own: with every IOAS destroyed (the ids a
+ * sequence can have reached), RLIMIT_MODE SET is EBUSY while it is bound and OK once unbound.
+ */
+const boundAlone: readonly Operation[] = [
+  ...Array.from({ length: 12 }, (_, i): Operation => ({ op: 'destroy', args: { id: i + 1 } })),
+  { op: 'deviceBind' },
+  { op: 'option', args: { optionId: IOMMU_OPTION_RLIMIT_MODE, op: IOMMU_OPTION_OP_SET, objectId: 0, val64: 0n } },
+  { op: 'deviceUnbind', args: { dev: 'device' } },
+  { op: 'option', args: { optionId: IOMMU_OPTION_RLIMIT_MODE, op: IOMMU_OPTION_OP_SET, objectId: 0, val64: 0n } },
+];
+
 export function deviceOperationSequence(device: DeviceGeneration): fc.Arbitrary<Operation[]> {
   // Mapped in IOAS 2 (never the one attached first), as a source for COPYs into IOAS 1.
   const source: Operation = { op: 'ioasMap', args: { flags: FIXED | R | W, ioasId: 2, userVa: HEAP, length: 8n * PAGE, iova: 0n } };
@@ -339,8 +354,13 @@ export function deviceOperationSequence(device: DeviceGeneration): fc.Arbitrary<
     [source, { op: 'deviceBind' }, window, { op: 'deviceAttach', args: { dev: 'device', pt: 1 } }],
   );
   return fc
-    .tuple(fc.integer({ min: 2, max: 3 }), start, fc.array(operationArbitrary(device), { minLength: 4, maxLength: 40, size: 'medium' }))
-    .map(([ioases, prefix, ops]) => [
+    .tuple(
+      fc.integer({ min: 2, max: 3 }),
+      start,
+      fc.array(operationArbitrary(device), { minLength: 4, maxLength: 40, size: 'medium' }),
+      fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+    )
+    .map(([ioases, prefix, ops, alone]) => [
       ...Array.from({ length: ioases }, (): Operation => ({ op: 'ioasAlloc', args: { flags: 0 } })),
       ...prefix,
       ...ops,
@@ -348,6 +368,7 @@ export function deviceOperationSequence(device: DeviceGeneration): fc.Arbitrary<
       { op: 'deviceUnbind', args: { dev: 'device' } },
       { op: 'destroyRef', args: { ref: 'hwpt' } },
       ...[1, 2, 3].map((ioasId): Operation => ({ op: 'ioasIovaRanges', args: { ioasId, numIovas: 4 } })),
+      ...(alone ? boundAlone : []),
       { op: 'ioasAlloc', args: { flags: 0 } },
     ]);
 }
