@@ -1,15 +1,10 @@
-// Guest helper (QEMU VM only, root): the device VM's e1000e handed to vfio-pci, for every guest
-// file that needs a real VFIO device behind a real (emulated) IOMMU (devices.guest.ts,
-// differential.guest.ts). The device VM is IOASFORM_KERNEL_DEVICE=1 (q35 + intel-iommu + an
-// e1000e at 0000:00:10.0, see ../README.md); the steps are those of
-// ../../../../shared/kernel/README.md. Nothing but an e1000e (8086:10d3) is ever unbound: the 9p
-// root is a PCI device too.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Guest helper (QEMU VM only, root): the device VM's NIC on vfio-pci (device-vm.ts, shared with
+// devices.guest.ts) plus user memory mapped where a test wants to pin it, for the differential
+// test's device calls.
+import { readFileSync } from 'node:fs';
 import { loadNative } from '../../../src/backends/kernel/native.js';
 import { DEVICE_PROFILES, type DeviceProfile } from '../../../src/model/device-profile.js';
-
-export const DEVICE_PCI = '0000:00:10.0';
-const sysfsDevice = `/sys/bus/pci/devices/${DEVICE_PCI}`;
+import { DEVICE_VM_NIC, handNicToVfio } from './device-vm.js';
 
 /** The device and the memory a test pins through it. */
 export interface GuestDevice {
@@ -26,26 +21,8 @@ export interface GuestDevice {
 
 export type GuestDeviceSetup = { readonly ok: true; readonly device: GuestDevice } | { readonly ok: false; readonly reason: string };
 
-/** Binds the NIC to vfio-pci (idempotent); the reason when it cannot be done here. */
-function handToVfio(): string | null {
-  if (!existsSync(`${sysfsDevice}/iommu_group`)) return `no PCI device behind an IOMMU at ${DEVICE_PCI} (run with IOASFORM_KERNEL_DEVICE=1)`;
-  const id = `${readFileSync(`${sysfsDevice}/vendor`, 'utf8').trim()}:${readFileSync(`${sysfsDevice}/device`, 'utf8').trim()}`;
-  if (id !== '0x8086:0x10d3') return `${DEVICE_PCI} is ${id}, not the e1000e (0x8086:0x10d3) of the device VM: left alone`;
-  const vfioDevs = (): string[] => (existsSync(`${sysfsDevice}/vfio-dev`) ? readdirSync(`${sysfsDevice}/vfio-dev`) : []);
-  // An earlier guest file of the same VM may have handed it over already.
-  if (vfioDevs().length === 1) return null;
-  try {
-    if (existsSync(`${sysfsDevice}/driver`)) writeFileSync(`${sysfsDevice}/driver/unbind`, DEVICE_PCI);
-    writeFileSync(`${sysfsDevice}/driver_override`, 'vfio-pci');
-    writeFileSync('/sys/bus/pci/drivers_probe', DEVICE_PCI);
-  } catch (error) {
-    return `cannot hand ${DEVICE_PCI} to vfio-pci: ${String(error)}`;
-  }
-  return vfioDevs().length === 1 ? null : `${DEVICE_PCI} has no VFIO cdev after binding vfio-pci (CONFIG_VFIO_DEVICE_CDEV?)`;
-}
-
 /** Whether any mapping of this process overlaps [start, last] (from /proc/self/maps). */
-export function anythingMapped(start: bigint, last: bigint): boolean {
+function anythingMapped(start: bigint, last: bigint): boolean {
   for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
     const match = /^([0-9a-f]+)-([0-9a-f]+)\s/.exec(line);
     if (!match) continue;
@@ -62,7 +39,7 @@ export function anythingMapped(start: bigint, last: bigint): boolean {
  * buffer when nothing is mapped there, else a page below vm.mmap_min_addr.
  */
 export function setUpGuestDevice(options: { readonly bufferSize: bigint; readonly at?: bigint }): GuestDeviceSetup {
-  const problem = handToVfio();
+  const problem = handNicToVfio();
   if (problem !== null) return { ok: false, reason: problem };
   const native = loadNative();
   if (!native.ok) return { ok: false, reason: native.reason };
@@ -79,6 +56,6 @@ export function setUpGuestDevice(options: { readonly bufferSize: bigint; readonl
   const unbackedVa = anythingMapped(after, after + 0xfffn) ? 0x1000n : after;
   return {
     ok: true,
-    device: { path: `pci:${DEVICE_PCI}`, profile: DEVICE_PROFILES['intel-vtd-39bit'] as DeviceProfile, bufferVa: buffer.addr, bufferSize: options.bufferSize, unbackedVa },
+    device: { path: `pci:${DEVICE_VM_NIC}`, profile: DEVICE_PROFILES['intel-vtd-39bit'] as DeviceProfile, bufferVa: buffer.addr, bufferSize: options.bufferSize, unbackedVa },
   };
 }
