@@ -1,18 +1,17 @@
 /*
  * The C side of bench/kernel/host-costs.ts: the same system calls without N-API or JavaScript.
  * close(-1) (EBADF at once) and ioctl(2) of an IOAS_MAP-sized struct on /dev/null (ENOTTY at
- * once); best of 5 rounds of 200,000 calls, ns per call.
- *   cc -O2 -o /tmp/host-costs bench/kernel/host-costs.c && /tmp/host-costs
+ * once); best of ROUNDS (5) rounds of CALLS (200,000) calls, ns per call.
+ *   cc -O2 -o /tmp/host-costs bench/kernel/host-costs.c && /tmp/host-costs [CALLS] [ROUNDS]
  */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
-#define CALLS 200000
-#define ROUNDS 5
 
 static double now_ns(void)
 {
@@ -21,8 +20,12 @@ static double now_ns(void)
 	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	long CALLS = argc > 1 ? atol(argv[1]) : 200000;
+	int ROUNDS = argc > 2 ? atoi(argv[2]) : 5;
+	if (CALLS <= 0 || ROUNDS <= 0)
+		return 2;
 	int fd = open("/dev/null", O_RDONLY);
 	double best_close = 1e30, best_ioctl = 1e30;
 	for (int r = 0; r < ROUNDS; r++) {

@@ -5,7 +5,8 @@
 // syscall), and whole openKernel calls on /dev/null (every step but the kernel's work). Compare
 // with the same system calls from C: bench/kernel/host-costs.c. Figures: bench/README.md
 // ("Kernel micro-benchmark"). Each line is the best of ROUNDS rounds (the machine is shared).
-//   npm run build && npx tsc -p bench/tsconfig.json && node dist-bench/bench/kernel/host-costs.js
+//   npm run build && npx tsc -p bench/tsconfig.json && node dist-bench/bench/kernel/host-costs.js [CALLS] [ROUNDS]
+// (defaults 200000 and 5; fewer inside the TCG VM, where each call is ~20x slower).
 import { openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,9 +23,9 @@ const native = loadNative();
 if (!native.ok) throw new Error(native.reason);
 const addon = native.addon;
 const fd = openSync('/dev/null', 'r');
-const CALLS = 200_000;
-const WARMUP = 20_000;
-const ROUNDS = 5;
+const CALLS = Number(process.argv[2] ?? 200_000);
+const WARMUP = Math.ceil(CALLS / 10);
+const ROUNDS = Number(process.argv[3] ?? 5);
 
 const best = new Map<string, number>();
 function time(label: string, body: () => unknown): void {
