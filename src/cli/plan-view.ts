@@ -200,8 +200,8 @@ export function writePlan(plan: Plan, st: Style, options: { calls: boolean; meml
     for (const line of lines) {
       batch.push(line);
       batchChars += line.length + 1;
+      if (batchChars >= WRITE_BATCH_CHARS) flush();
     }
-    if (batchChars >= WRITE_BATCH_CHARS) flush();
   };
   const flush = (): void => {
     if (batch.length > 0) write(`${batch.join('\n')}\n`);
