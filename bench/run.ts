@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { measureCliRss } from './cli-rss.js';
 import { formatKernelBench, runKernelBench } from './kernel/run.js';
 import { evaluateTargets, formatTable, formatTargets, kernelTarget } from './report.js';
 import type { SizeResult } from './workload.js';
@@ -32,8 +33,11 @@ async function runWorker<T>(entries: number, mode: string): Promise<T> {
 async function runSize(entries: number): Promise<SizeResult> {
   const result = await runWorker<SizeResult>(entries, String(runs));
   const yamlOnly = await runWorker<{ peakRssBytes: number }>(entries, 'rss-yaml');
+  const fastOnly = await runWorker<{ peakRssBytes: number }>(entries, 'rss-fast');
   const validateOnly = await runWorker<{ peakRssBytes: number }>(entries, 'rss-validate');
-  return { ...result, peakRssYamlOnlyBytes: yamlOnly.peakRssBytes, peakRssValidateOnlyBytes: validateOnly.peakRssBytes };
+  // The product's own figures: real `ioasform plan` / `apply` processes (needs a built dist/).
+  const cli = await measureCliRss(entries);
+  return { ...result, peakRssYamlOnlyBytes: yamlOnly.peakRssBytes, peakRssFastOnlyBytes: fastOnly.peakRssBytes, peakRssValidateOnlyBytes: validateOnly.peakRssBytes, cli };
 }
 
 const results: SizeResult[] = [];

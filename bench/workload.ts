@@ -1,7 +1,7 @@
 // One size of the benchmark, in its own process (so the peak RSS is this size's alone):
 //   node --expose-gc dist-bench/bench/workload.js <entries> <runs>
 // or one RSS probe (yaml parse or validate alone, once):
-//   node dist-bench/bench/workload.js <entries> rss-yaml|rss-validate
+//   node dist-bench/bench/workload.js <entries> rss-yaml|rss-fast|rss-validate
 // Prints one line `RESULT <json>` on stdout (a SizeResult, or {peakRssBytes}).
 
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -14,11 +14,13 @@ import { simHolder } from '../src/apply/holder.js';
 import { runSteps, withSession } from '../src/apply/session.js';
 import { loadState, saveState } from '../src/apply/store.js';
 import { openSimulator } from '../src/backends/sim/index.js';
+import { readCommonYaml } from '../src/config/fast-yaml.js';
 import { parseLayoutText } from '../src/config/parse.js';
 import type { Layout } from '../src/model/layout.js';
 import type { StateBody } from '../src/model/recorded.js';
 import { emptyStateBody } from '../src/model/recorded.js';
 import { makePlan, type Plan } from '../src/plan/plan.js';
+import type { CliRss } from './cli-rss.js';
 import { generateLayout } from './generate.js';
 import { measure, type Timing } from './measure.js';
 import { applyOnSimulator, recordingSimulator, replayCalls, type RecordedCall } from './sim-apply.js';
@@ -56,6 +58,10 @@ export interface SizeResult {
   /** Peak RSS of a fresh process that only parses the yaml / only validates (run.ts fills these). */
   readonly peakRssYamlOnlyBytes?: number;
   readonly peakRssValidateOnlyBytes?: number;
+  /** Peak RSS of a fresh process that only reads the text with the fast path (js-yaml, src/config/fast-yaml.ts). */
+  readonly peakRssFastOnlyBytes?: number;
+  /** Peak RSS and wall time of real CLI processes: plan, apply, plan of the 1%-changed file (run.ts fills it). */
+  readonly cli?: CliRss;
 }
 
 /** The largest size whose runner apply is timed (the working table made it O(n log n); see bench/README.md). */
@@ -180,13 +186,15 @@ export async function measureSize(entries: number, runs: number): Promise<SizeRe
   }
 }
 
-/** Peak RSS of one step alone, in a fresh process: the floor (yaml) and validation. */
-export type RssProbe = 'rss-yaml' | 'rss-validate';
+/** Peak RSS of one step alone, in a fresh process: yaml's Document, the fast path's read, validation. */
+export type RssProbe = 'rss-yaml' | 'rss-fast' | 'rss-validate';
 
 export function probeRss(entries: number, probe: RssProbe): number {
   const text = generateLayout({ count: entries, seed: 1 }).text;
   if (probe === 'rss-yaml') parseDocument(text, { intAsBigInt: true, uniqueKeys: false, lineCounter: new LineCounter(), prettyErrors: false });
-  else layoutOf(text, 'bench.yaml');
+  else if (probe === 'rss-fast') {
+    if (!readCommonYaml(text).ok) throw new Error('the fast path declined the generated layout');
+  } else layoutOf(text, 'bench.yaml');
   return process.resourceUsage().maxRSS * 1024;
 }
 
@@ -194,7 +202,7 @@ const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`fil
 if (isMain) {
   const entries = Number(process.argv[2]);
   const mode = process.argv[3] ?? '5';
-  if (mode === 'rss-yaml' || mode === 'rss-validate') {
+  if (mode === 'rss-yaml' || mode === 'rss-fast' || mode === 'rss-validate') {
     process.stdout.write(`RESULT ${JSON.stringify({ peakRssBytes: probeRss(entries, mode) })}\n`);
   } else {
     const runs = Number(mode);

@@ -5,7 +5,7 @@
 // intact frame is bad).
 
 export const PROTOCOL_VERSION = 1;
-/** Requests are small: a layout (itself capped at 4 MiB) or a plan document. */
+/** Requests are small: a layout (itself capped at 8 MiB, within the 8 MiB frame limit) or a plan document. */
 export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 /** Replies may carry a whole state; the client accepts up to this. */
 export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;

@@ -234,7 +234,7 @@ export class AgentService {
     const file = fields['file'] ?? null;
     if (typeof text !== 'string') return { ok: false, code: 'BAD_FIELD', message: 'plan needs "layout" (the layout text) or "destroy": true' };
     if (file !== null && typeof file !== 'string') return { ok: false, code: 'BAD_FIELD', message: '"file" must be a string (the layout file name, for messages and the plan)' };
-    if (Buffer.byteLength(text) > MAX_LAYOUT_BYTES) return { ok: false, code: 'BAD_FIELD', message: `the layout is over ${MAX_LAYOUT_BYTES} bytes (4 MiB)` };
+    if (Buffer.byteLength(text) > MAX_LAYOUT_BYTES) return { ok: false, code: 'BAD_FIELD', message: `the layout is over ${MAX_LAYOUT_BYTES} bytes (8 MiB)` };
     const parsed = parseLayoutText(text, file ?? '<agent>');
     if (hasErrors(parsed.diagnostics) || !parsed.layout) {
       return { ok: false, code: 'LAYOUT_INVALID', message: `the layout has ${parsed.diagnostics.length} problem(s)`, extra: { diagnostics: parsed.diagnostics } };

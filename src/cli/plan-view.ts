@@ -177,16 +177,47 @@ export function renderPinned(plan: Plan, st: Style, memlockLimit: bigint | null 
 }
 
 export function renderPlan(plan: Plan, st: Style, options: { calls: boolean; memlockLimit?: bigint | null }): string {
-  if (!planHasChanges(plan)) return `${st.green('No changes.')} The recorded state matches the layout; nothing to apply.\n`;
-  const lines = ['ioasform will perform the following actions:', ''];
+  const parts: string[] = [];
+  writePlan(plan, st, options, (text) => parts.push(text));
+  return parts.join('');
+}
+
+/** Text handed to `write` in pieces of about this many characters. */
+const WRITE_BATCH_CHARS = 64 * 1024;
+
+/**
+ * renderPlan's text, handed to `write` in pieces of ~64 KiB as it is produced: a plan of 100k
+ * changes is ~22 MB of text made of ~900k lines, which as one string (its lines, their join, and
+ * the write's UTF-8 copy) took ~300 MB of heap at once.
+ */
+export function writePlan(plan: Plan, st: Style, options: { calls: boolean; memlockLimit?: bigint | null }, write: (text: string) => void): void {
+  if (!planHasChanges(plan)) {
+    write(`${st.green('No changes.')} The recorded state matches the layout; nothing to apply.\n`);
+    return;
+  }
+  let batch: string[] = [];
+  let batchChars = 0;
+  const emit = (lines: readonly string[]): void => {
+    for (const line of lines) {
+      batch.push(line);
+      batchChars += line.length + 1;
+      if (batchChars >= WRITE_BATCH_CHARS) flush();
+    }
+  };
+  const flush = (): void => {
+    if (batch.length > 0) write(`${batch.join('\n')}\n`);
+    batch = [];
+    batchChars = 0;
+  };
+  emit(['ioasform will perform the following actions:', '']);
   for (const change of plan.changes) {
     if (change.action === 'no-op') continue;
-    lines.push(...renderChange(change, st), '');
+    emit([...renderChange(change, st), '']);
   }
-  lines.push(...renderPinned(plan, st, options.memlockLimit));
-  if (options.calls) lines.push('Calls, in order:', ...renderCalls(plan.steps, st), '');
-  lines.push(st.bold(summaryLine(plan)));
-  return `${lines.join('\n')}\n`;
+  emit(renderPinned(plan, st, options.memlockLimit));
+  if (options.calls) emit(['Calls, in order:', ...renderCalls(plan.steps, st), '']);
+  emit([st.bold(summaryLine(plan))]);
+  flush();
 }
 
 export function renderPredictedFailure(f: PredictedFailure): string {

@@ -1,6 +1,7 @@
 // Layout text -> { layout?, diagnostics }. Pure: no I/O (load.ts reads files).
 //
-// The pipeline: YAML (yaml v2 parseDocument, exact bigint integers, duplicate keys are errors)
+// The pipeline: YAML (the common subset read by fast-yaml.ts, anything else and every YAML
+// diagnostic by yaml v2 parseDocument; exact bigint integers, duplicate keys are errors)
 // -> JSON Schema shape check -> normalization -> semantic rules. Every stage reports into one
 // list, so one run shows every problem. A layout is returned only when there is no error.
 
@@ -8,6 +9,7 @@ import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml'
 import { hasErrors, type Diagnostic } from '../diagnostics.js';
 import type { Layout } from '../model/layout.js';
 import { hasDuplicateKeys } from './duplicate-keys.js';
+import { readCommonYaml } from './fast-yaml.js';
 import { normalizeLayout } from './normalize.js';
 import { runRules } from './rules.js';
 import { validateShape } from './schema.js';
@@ -23,13 +25,23 @@ export interface ParseResult {
 /** Alias expansions allowed when building values (guards against "billion laughs"). */
 const MAX_ALIAS_COUNT = 100;
 
-export function parseLayoutText(text: string, file = '<input>'): ParseResult {
-  const { written, diagnostics, lineCounter } = readYaml(text, file);
+export interface ParseOptions {
+  /**
+   * Read documents of the common YAML subset with the light reader (fast-yaml.ts) instead of
+   * building a yaml Document (default true). Either way the value is the same, and every
+   * diagnostic comes from yaml; tests turn it off to compare the two paths.
+   */
+  readonly fastPath?: boolean;
+}
+
+export function parseLayoutText(text: string, file = '<input>', options: ParseOptions = {}): ParseResult {
+  const fast = options.fastPath === false ? undefined : readCommonYaml(text);
+  const { written, diagnostics } = fast?.ok ? { written: fast.value, diagnostics: [] } : readYaml(text, file);
   if (written === undefined) return { diagnostics: sortDiagnostics(diagnostics) };
-  // The yaml Document is not kept while the value is checked: at 100k entries it is ~190 MB of
-  // live heap. Diagnostics need its source ranges, so the first one asks for a second parse
-  // (the text is the same, so are the ranges); a valid layout never pays for it.
-  const locator = lazySourceLocator(file, lineCounter, () => parseYaml(text).doc);
+  // No yaml Document is kept while the value is checked: at 100k entries it is ~190 MB of live
+  // heap (and the fast path never builds one). Diagnostics need its source ranges, so the first
+  // one asks for a parse (the text is the same, so are the ranges); a valid layout never pays.
+  const locator = lazySourceLocator(file, () => parseYaml(text));
 
   diagnostics.push(...validateShape(written, locator));
   const normalized = normalizeLayout(written, locator);
@@ -43,7 +55,7 @@ export function parseLayoutText(text: string, file = '<input>'): ParseResult {
  * The document's plain value and the yaml-level diagnostics; `written` is undefined when the
  * tree is unusable. The Document itself stays inside, so it is garbage once this returns.
  */
-function readYaml(text: string, file: string): { written: unknown; diagnostics: Diagnostic[]; lineCounter: LineCounter } {
+function readYaml(text: string, file: string): { written: unknown; diagnostics: Diagnostic[] } {
   const { doc, lineCounter } = parseYaml(text);
   const locator = sourceLocator(doc, lineCounter, file);
   const diagnostics: Diagnostic[] = [
@@ -52,8 +64,8 @@ function readYaml(text: string, file: string): { written: unknown; diagnostics: 
   ];
   // Duplicate keys leave a usable document (the rest can still be checked); anything else
   // means the tree is not what the author meant, and checking it would only add noise.
-  if (doc.errors.some((error) => error.code !== 'DUPLICATE_KEY')) return { written: undefined, diagnostics, lineCounter };
-  return { written: toValue(doc, locator, diagnostics), diagnostics, lineCounter };
+  if (doc.errors.some((error) => error.code !== 'DUPLICATE_KEY')) return { written: undefined, diagnostics };
+  return { written: toValue(doc, locator, diagnostics), diagnostics };
 }
 
 /**

@@ -61,15 +61,21 @@ export function sourceLocator(doc: Document, lineCounter: LineCounter, file: str
 }
 
 /**
- * A locator that builds its Document only when first asked for a position: `document` must give
- * the Document of the same text `lineCounter` counted (a second parse does).
+ * A locator that parses only when first asked for a position or a line: `parse` must give the
+ * Document of the text being checked and the LineCounter that counted it (a second parse does).
  */
-export function lazySourceLocator(file: string, lineCounter: LineCounter, document: () => Document): SourceLocator {
+export function lazySourceLocator(file: string, parse: () => { doc: Document; lineCounter: LineCounter }): SourceLocator {
   let inner: SourceLocator | undefined;
-  const located = (): SourceLocator => (inner ??= sourceLocator(document(), lineCounter, file));
+  const located = (): SourceLocator => {
+    if (inner) return inner;
+    const { doc, lineCounter } = parse();
+    return (inner = sourceLocator(doc, lineCounter, file));
+  };
   return {
     file,
-    lineCounter,
+    get lineCounter() {
+      return located().lineCounter;
+    },
     has: (path) => located().has(path),
     span: (path, target) => located().span(path, target),
   };

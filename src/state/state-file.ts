@@ -131,7 +131,9 @@ export async function writeStateFile<Body>(
   return { ok: true, state: sealed };
 }
 
-function fail(code: StateReadErrorCode, path: string, message: string): StateReadResult {
+type StateReadFailure = Extract<StateReadResult, { ok: false }>;
+
+function fail(code: StateReadErrorCode, path: string, message: string): StateReadFailure {
   return { ok: false, error: { code, path, message } };
 }
 
@@ -177,6 +179,16 @@ export function decodeStateEnvelope(value: unknown, path: string): StateReadResu
 
 /** Read and verify the state file at `path`. A missing file is STATE_MISSING here. */
 export async function readStateFile(path: string): Promise<StateReadResult> {
+  const read = await readJsonFile(path);
+  return read.ok ? decodeStateEnvelope(read.value, path) : read;
+}
+
+/**
+ * The parsed JSON of the file at `path`. Its text is not kept: once this returns, only the parsed
+ * value is reachable, so the checksum and the body decoding that follow do not hold the text too
+ * (98 MB at 100k mappings).
+ */
+async function readJsonFile(path: string): Promise<{ readonly ok: true; readonly value: unknown } | StateReadFailure> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -189,7 +201,7 @@ export async function readStateFile(path: string): Promise<StateReadResult> {
     const hint = text.trim() === '' ? 'it is empty' : parsed.message;
     return fail('STATE_NOT_JSON', path, `the state file is not valid JSON (truncated or edited by hand?): ${hint}`);
   }
-  return decodeStateEnvelope(parsed.value, path);
+  return { ok: true, value: parsed.value };
 }
 
 /** Like readStateFile, but a missing file is an empty state (`state: null`) instead of an error. */

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PLAIN, renderPlan, summaryLine } from '../../src/cli/plan-view.js';
+import { PLAIN, renderCalls, renderChange, renderPinned, renderPlan, summaryLine, writePlan } from '../../src/cli/plan-view.js';
+import { planHasChanges, type Plan } from '../../src/plan/plan.js';
+import { generateLayout } from '../../bench/generate.js';
+import { parseLayoutText } from '../../src/config/parse.js';
 import { makePlan } from '../../src/plan/plan.js';
 import type { Layout } from '../../src/model/layout.js';
 import { appliedState, ioas, layout, mapping, mem } from '../plan/helpers.js';
@@ -44,4 +47,28 @@ describe('plan view', () => {
     const l = layout([mem('pool')], [ioas('dp', { mappings: [mapping('a', 'pool')] })]);
     expect(renderPlan(planOf(l, l), PLAIN, { calls: false })).toMatch(/^No changes\./);
   });
+
+  it('writePlan hands out the text in ~64 KiB pieces that add up to the whole rendering', () => {
+    // The rendering as it was built before writePlan (all lines, one join), as the reference.
+    const wholeText = (plan: Plan, calls: boolean): string => {
+      if (!planHasChanges(plan)) return renderPlan(plan, PLAIN, { calls });
+      const lines = ['ioasform will perform the following actions:', ''];
+      for (const change of plan.changes) if (change.action !== 'no-op') lines.push(...renderChange(change, PLAIN), '');
+      lines.push(...renderPinned(plan, PLAIN, undefined));
+      if (calls) lines.push('Calls, in order:', ...renderCalls(plan.steps, PLAIN), '');
+      lines.push(summaryLine(plan));
+      return `${lines.join('\n')}\n`;
+    };
+    const desired = parseLayoutText(generateLayout({ count: 3000, seed: 3 }).text).layout!;
+    const plan = planOf(desired, layout([], []));
+    for (const calls of [false, true]) {
+      const pieces: string[] = [];
+      writePlan(plan, PLAIN, { calls }, (text) => pieces.push(text));
+      expect(pieces.length).toBeGreaterThan(3);
+      expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(80 * 1024);
+      expect(pieces.join('')).toBe(wholeText(plan, calls));
+      expect(renderPlan(plan, PLAIN, { calls })).toBe(wholeText(plan, calls));
+    }
+  });
 });
+

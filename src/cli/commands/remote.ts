@@ -17,7 +17,7 @@ import { planHasChanges } from '../../plan/plan.js';
 import type { CliIo } from '../io.js';
 import type { Drift } from '../../apply/drift.js';
 import { renderDrift } from '../drift-view.js';
-import { renderPlan, renderPredictedFailure, renderState } from '../plan-view.js';
+import { renderPredictedFailure, renderState, writePlan } from '../plan-view.js';
 import type { PredictedFailure } from '../../apply/predict.js';
 import { renderTextMap, stateToIovaMap } from '../../graph/index.js';
 import { printOutcome, readSavedPlan } from './apply.js';
@@ -107,7 +107,7 @@ export async function remotePlan(file: string, options: PlanOptions, globals: Gl
     warnAttention({ attention: made.attention } as StateBody, io);
     const plan = made.plan;
     if (options.json) io.stdout(encodePlan(plan));
-    else io.stdout(renderPlan(plan, styleFor(io), { calls: options.calls === true }));
+    else writePlan(plan, styleFor(io), { calls: options.calls === true }, io.stdout);
     if (options.out) {
       await writeFile(options.out, encodePlan(plan));
       if (!options.json) io.stdout(`\nSaved the plan to ${options.out}. To perform exactly these actions, run:\n  ioasform apply ${options.out}\n`);
@@ -120,11 +120,11 @@ export async function remotePlan(file: string, options: PlanOptions, globals: Gl
 async function runRemote(client: AgentClient, plan: Plan, io: CliIo, options: { autoApprove: boolean; saved: boolean; verb: 'apply' | 'destroy' }): Promise<number> {
   const st = styleFor(io);
   if (!planHasChanges(plan)) {
-    io.stdout(renderPlan(plan, st, { calls: false }));
+    writePlan(plan, st, { calls: false }, io.stdout);
     return 0;
   }
   if (!options.saved) {
-    io.stdout(renderPlan(plan, st, { calls: false }));
+    writePlan(plan, st, { calls: false }, io.stdout);
     if (!options.autoApprove) {
       if (!io.isTTY || process.stdin.isTTY !== true) {
         io.stderr(`Error: not a terminal, so nobody can confirm: pass --auto-approve to ${options.verb} without asking\n`);
