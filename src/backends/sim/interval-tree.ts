@@ -81,6 +81,8 @@ export class IntervalTree<T> {
   private readonly starts: bigint[] = [];
   private readonly lasts: bigint[] = [];
   private readonly values: (T | undefined)[] = [];
+  /** The insert path, reused across inserts. */
+  private readonly path: number[] = [];
   /** The right neighbour of the gap searchGap last found (its left neighbour is returned). */
   private gapNext = NIL;
 
@@ -201,40 +203,6 @@ export class IntervalTree<T> {
     this.maxGapD[node] = gap;
   }
 
-  private rotateRight(node: number): number {
-    const pivot = this.left[node] as number;
-    this.left[node] = this.right[pivot] as number;
-    this.right[pivot] = node;
-    this.update(node);
-    this.update(pivot);
-    return pivot;
-  }
-
-  private rotateLeft(node: number): number {
-    const pivot = this.right[node] as number;
-    this.right[node] = this.left[pivot] as number;
-    this.left[pivot] = node;
-    this.update(node);
-    this.update(pivot);
-    return pivot;
-  }
-
-  /** Inserts `fresh` below `node` by start, rotating it up while its priority is higher. */
-  private insertNode(node: number, fresh: number): number {
-    if (node === NIL) return fresh;
-    if (lessThan(this.startD[fresh] as number, this.startD[node] as number, this.startAt(fresh), this.startAt(node))) {
-      const child = this.insertNode(this.left[node] as number, fresh);
-      this.left[node] = child;
-      if ((this.priority[child] as number) > (this.priority[node] as number)) return this.rotateRight(node);
-    } else {
-      const child = this.insertNode(this.right[node] as number, fresh);
-      this.right[node] = child;
-      if ((this.priority[child] as number) > (this.priority[node] as number)) return this.rotateLeft(node);
-    }
-    this.update(node);
-    return node;
-  }
-
   /** The node whose start is exactly `start`, or NIL. */
   private find(start: bigint): number {
     let node = this.root;
@@ -274,7 +242,54 @@ export class IntervalTree<T> {
 
   /** Inserts an interval; the caller guarantees it overlaps no existing interval. */
   insert(start: bigint, last: bigint, value: T): void {
-    this.root = this.insertNode(this.root, this.newNode(start, last, value));
+    const fresh = this.newNode(start, last, value);
+    if (this.root === NIL) {
+      this.root = fresh;
+      return;
+    }
+    // Iterative treap insertion (a hot path: one per area): descend by start to a free link,
+    // recording the path, then rotate `fresh` up while its priority is higher than its
+    // parent's, then refresh the augmentation of the ancestors above it. Same rotations, hence
+    // the same tree, as the textbook recursive insert.
+    const freshD = this.startD[fresh] as number;
+    const path = this.path;
+    let depth = 0;
+    let node = this.root;
+    for (;;) {
+      path[depth++] = node;
+      const goLeft = lessThan(freshD, this.startD[node] as number, start, this.startAt(node));
+      const child = (goLeft ? this.left[node] : this.right[node]) as number;
+      if (child === NIL) {
+        if (goLeft) this.left[node] = fresh;
+        else this.right[node] = fresh;
+        break;
+      }
+      node = child;
+    }
+    const freshPriority = this.priority[fresh] as number;
+    let i = depth - 1;
+    while (i >= 0) {
+      const parent = path[i] as number;
+      if (freshPriority <= (this.priority[parent] as number)) break;
+      if (this.left[parent] === fresh) {
+        this.left[parent] = this.right[fresh] as number;
+        this.right[fresh] = parent;
+      } else {
+        this.right[parent] = this.left[fresh] as number;
+        this.left[fresh] = parent;
+      }
+      this.update(parent);
+      if (i === 0) {
+        this.root = fresh;
+      } else {
+        const grandparent = path[i - 1] as number;
+        if (this.left[grandparent] === parent) this.left[grandparent] = fresh;
+        else this.right[grandparent] = fresh;
+      }
+      i--;
+    }
+    this.update(fresh);
+    for (; i >= 0; i--) this.update(path[i] as number);
   }
 
   /** Removes the interval starting exactly at `start`; returns it, or null if there is none. */
