@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openSimulator } from '../../../src/index.js';
+import { isOk } from '../../../src/model/uapi.js';
 
 const U = (1n << 64n) - 1n;
 const B = 0x7f0000000000n;
@@ -26,7 +27,7 @@ describe('simulator areas near 2^53 and 2^64', () => {
       fc.property(fc.constantFrom(U - 0x3000n, (1n << 53n) - 0x1800n, 1n << 63n), fc.array(opArb, { maxLength: 80 }), (base, ops) => {
         const sim = openSimulator();
         const ioas = sim.ioasAlloc({ flags: 0 });
-        if (ioas.errno !== 0) throw new Error('alloc failed');
+        if (!isOk(ioas)) throw new Error('alloc failed');
         const id = ioas.outIoasId;
         let model: Area[] = [];
         const overlaps = (iova: bigint, last: bigint): boolean => model.some((a) => a.iova <= last && iova <= a.last);
