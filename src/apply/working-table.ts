@@ -59,11 +59,12 @@ class NamedList<T extends { name: string }> {
   }
 
   insert(row: T): void {
-    const existed = this.rows.has(row.name);
-    this.rows.set(row.name, row);
     // A sorted list already materialized takes the row at its place (O(length) copy, no sort),
     // so asking for the list after every call stays linear in the list, not n log n.
-    this.cache = this.sorted && this.cache ? spliced(this.cache, row, existed ? 0 : 1) : null;
+    const splice = this.sorted && this.cache !== null;
+    const existed = splice && this.rows.has(row.name);
+    this.rows.set(row.name, row);
+    this.cache = splice && this.cache ? spliced(this.cache, row, existed ? 0 : 1) : null;
     this.sorted = true;
   }
 
@@ -119,7 +120,8 @@ class IoasRow {
   /** Adds areas to an entry (creating it), areas kept in ascending IOVA order. */
   addAreas(entry: string, spec: RecordedEntry['spec'], add: readonly Area[]): void {
     const old = this.entries.get(entry);
-    const areas = [...(old?.areas ?? []), ...add].sort(byIova);
+    // A new entry of one area (every MAP) needs no merge and no sort.
+    const areas = old === undefined && add.length === 1 ? [add[0] as Area] : [...(old?.areas ?? []), ...add].sort(byIova);
     // The old update removed the entry and re-inserted it with a sort of the whole list.
     this.entries.insert({ name: entry, spec, areas });
     this.cache = null;

@@ -9,7 +9,7 @@
 // test are still checked one by one, exactly as the kernel does.
 import type { IovaRange } from '../../model/uapi.js';
 import { ERRNO } from '../../model/uapi.js';
-import type { IntervalTree } from './interval-tree.js';
+import { NIL, type IntervalTree } from './interval-tree.js';
 import { holesOf, mergeClipped } from './ranges.js';
 import { lowestSetBit, roundUpPowerOfTwo, U64_MAX } from './u64.js';
 
@@ -69,9 +69,7 @@ export function allocIova(
   const alignment = autoAlignment(uptr, length, config.maxAlignment);
   if (alignment < state.iovaAlignment) return { errno: ERRNO.EINVAL };
 
-  const lo = pageSize;
-  const hi = U64_MAX - pageSize;
-  const windows = state.allowed.length === 0 ? [{ start: lo, last: hi }] : mergeClipped(state.allowed, lo, hi);
+  const windows = allowedWindows(state.allowed, pageSize);
   const reserved = state.reserved.length === 0 ? state.reserved : mergeClipped(state.reserved, 0n, U64_MAX);
   const search = new HoleSearch(state.areas, reserved, length, alignment, pageOffset);
   for (const window of windows) {
@@ -81,6 +79,23 @@ export function allocIova(
     if (iova !== null) return { iova };
   }
   return { errno: ERRNO.ENOSPC };
+}
+
+/**
+ * The allowed windows clipped to [PAGE_SIZE, U64_MAX - PAGE_SIZE] and merged, remembered per
+ * allowed list: an IOAS's list is immutable (ALLOW_IOVAS installs a new one), and every
+ * automatic MAP and COPY on it needs the same windows.
+ */
+const windowCache = new WeakMap<readonly IovaRange[], { readonly pageSize: bigint; readonly windows: readonly IovaRange[] }>();
+
+function allowedWindows(allowed: readonly IovaRange[], pageSize: bigint): readonly IovaRange[] {
+  const cached = windowCache.get(allowed);
+  if (cached !== undefined && cached.pageSize === pageSize) return cached.windows;
+  const lo = pageSize;
+  const hi = U64_MAX - pageSize;
+  const windows = allowed.length === 0 ? [{ start: lo, last: hi }] : mergeClipped(allowed, lo, hi);
+  windowCache.set(allowed, { pageSize, windows });
+  return windows;
 }
 
 /** Lowest-first search of the holes of (reserved ∪ areas) inside one window. */
@@ -112,17 +127,18 @@ class HoleSearch {
   lowestFit(lo: bigint, hi: bigint): bigint | null {
     let cursor = lo;
     for (;;) {
-      const next = this.areas.firstEndingAtOrAfter(cursor);
-      if (next === null || next.start > cursor) {
+      const next = this.areas.nodeEndingAtOrAfter(cursor);
+      const nextStart = next === NIL ? null : this.areas.startAt(next);
+      if (nextStart === null || nextStart > cursor) {
         // `cursor` is free: first check the hole from it up to the next area (or window end).
-        const holeLast = next === null || next.start - 1n > hi ? hi : next.start - 1n;
+        const holeLast = nextStart === null || nextStart - 1n > hi ? hi : nextStart - 1n;
         const hit = this.fitInAreaHole(cursor, holeLast);
         if (hit !== null) return hit;
-        if (next === null || next.start > hi) return null;
+        if (nextStart === null || nextStart > hi) return null;
       }
       // From area `next` on, jump straight to the first gap big enough to hold the request:
       // every smaller hole in between can never fit.
-      const gap = this.areas.firstGapFrom(next.start, this.need);
+      const gap = this.areas.firstGapFrom(nextStart, this.need);
       if (gap === null) {
         const tail = this.areas.maxLast() as bigint;
         if (tail >= hi) return null;

@@ -5,58 +5,25 @@
 // Implementation: a treap (randomized balanced BST) with rotations. Each node carries
 // subtree augmentation:
 //   * size               – for "the n-th area" (TEST-kernel COPY bit 16) in O(log n);
-//   * minStart / maxLast – the subtree's first start and last end;
+//   * minNode / maxNode  – the subtree's first and last node (its first start, last end);
 //   * maxGapD            – the largest free gap *between* two consecutive intervals of the
 //                          subtree (in doubles, with a proven error bound above 2^53), so the
 //                          automatic IOVA allocator can skip every subtree whose holes are all
 //                          too small (lowest-first-fit in O(log n) per candidate).
 // Priorities come from a fixed-seed PRNG, so a given sequence of operations always builds the
 // same tree (reproducible runs; the shape never affects results).
+//
+// Layout: struct of arrays. A node is an index into typed arrays (links, sizes, priorities and
+// the double-valued augmentation) plus three plain arrays holding the exact bigint start, last
+// and the payload. An IOAS with 100k areas is then 100k payloads and 100k `last` bigints for
+// the garbage collector to trace, instead of 100k node objects each with its own boxed doubles
+// (a treap node object cost about six heap objects, all promoted to the old generation and
+// marked on every major GC). Typed arrays are not traced at all.
 
 export interface Interval<T> {
   readonly start: bigint;
   readonly last: bigint;
   readonly value: T;
-}
-
-class TreapNode<T> implements Interval<T> {
-  left: TreapNode<T> | null = null;
-  right: TreapNode<T> | null = null;
-  size = 1;
-  minStart: bigint;
-  maxLast: bigint;
-  /** Start of the subtree's last interval. */
-  maxStart: bigint;
-  /** start and last as doubles (exact below 2^53), for allocation-free augmentation. */
-  readonly startD: number;
-  readonly lastD: number;
-  maxLastD: number;
-  minStartD: number;
-  /**
-   * Largest gap between consecutive intervals inside this subtree, computed in doubles: exact
-   * while the subtree's values stay below 2^53, otherwise within GAP_ERROR of the true value.
-   * -1 if the subtree has a single interval.
-   */
-  maxGapD = -1;
-
-  readonly start: bigint;
-  readonly last: bigint;
-  readonly value: T;
-  readonly priority: number;
-
-  constructor(start: bigint, last: bigint, value: T, priority: number) {
-    this.start = start;
-    this.last = last;
-    this.value = value;
-    this.priority = priority;
-    this.minStart = start;
-    this.maxLast = last;
-    this.maxStart = start;
-    this.startD = Number(start);
-    this.lastD = Number(last);
-    this.minStartD = this.startD;
-    this.maxLastD = this.lastD;
-  }
 }
 
 /** A free gap between two consecutive intervals: (previous.last, next.start). */
@@ -65,168 +32,85 @@ export interface Gap {
   readonly nextStart: bigint;
 }
 
+/** "No node": the null link. */
+export const NIL = -1;
+
 /**
  * Bound on |double gap - exact gap| once values reach 2^53: each of the two conversions and the
  * subtraction rounds by at most half an ulp (2^10 below 2^64); doubled for safety.
  */
 const GAP_ERROR = 8192;
 const EXACT_LIMIT = 2 ** 53;
+const INITIAL_CAPACITY = 16;
 
-/** The largest true gap in the subtree is at most this (so a subtree below `need` is skipped). */
-function maxGapBound<T>(node: TreapNode<T>): number {
-  return node.maxLastD >= EXACT_LIMIT ? node.maxGapD + GAP_ERROR : node.maxGapD;
-}
+// Ordering by doubles first. Number() rounds monotonically, so a <= b implies
+// Number(a) <= Number(b): distinct doubles order their bigints exactly, and equal doubles mean
+// equal values below 2^53. Only a tie at or above 2^53 needs the exact bigint comparison (a
+// bigint comparison is a builtin call, a double comparison one instruction, and a descent
+// makes about 2 log2(n) of them).
 
-// Recomputes the augmentation from the children without allocating (bigint arithmetic would
-// allocate on every call, and this runs O(log n) times per insert and remove).
-function update<T>(node: TreapNode<T>): void {
-  const { left, right } = node;
-  let size = 1;
-  let gap = -1;
-  if (left !== null) {
-    size += left.size;
-    node.minStart = left.minStart;
-    node.minStartD = left.minStartD;
-    gap = left.maxGapD;
-    const between = node.startD - left.maxLastD - 1;
-    if (between > gap) gap = between;
-  } else {
-    node.minStart = node.start;
-    node.minStartD = node.startD;
-  }
-  if (right !== null) {
-    size += right.size;
-    node.maxLast = right.maxLast;
-    node.maxStart = right.maxStart;
-    node.maxLastD = right.maxLastD;
-    if (right.maxGapD > gap) gap = right.maxGapD;
-    const between = right.minStartD - node.lastD - 1;
-    if (between > gap) gap = between;
-  } else {
-    node.maxLast = node.last;
-    node.maxStart = node.start;
-    node.maxLastD = node.lastD;
-  }
-  node.size = size;
-  node.maxGapD = gap;
-}
-
-function rotateRight<T>(node: TreapNode<T>): TreapNode<T> {
-  const pivot = node.left as TreapNode<T>;
-  node.left = pivot.right;
-  pivot.right = node;
-  update(node);
-  update(pivot);
-  return pivot;
-}
-
-function rotateLeft<T>(node: TreapNode<T>): TreapNode<T> {
-  const pivot = node.right as TreapNode<T>;
-  node.right = pivot.left;
-  pivot.left = node;
-  update(node);
-  update(pivot);
-  return pivot;
-}
-
-/** Inserts `fresh` below `node` by start, rotating it up while its priority is higher. */
-function insertNode<T>(node: TreapNode<T> | null, fresh: TreapNode<T>): TreapNode<T> {
-  if (node === null) return fresh;
-  if (fresh.start < node.start) {
-    node.left = insertNode(node.left, fresh);
-    if (node.left.priority > node.priority) return rotateRight(node);
-  } else {
-    node.right = insertNode(node.right, fresh);
-    if (node.right.priority > node.priority) return rotateLeft(node);
-  }
-  update(node);
-  return node;
-}
-
-/** Removes the node whose start is `start` (if any) from the subtree; `removed` receives it. */
-function removeNode<T>(node: TreapNode<T> | null, start: bigint, removed: { node: TreapNode<T> | null }): TreapNode<T> | null {
-  if (node === null) return null;
-  if (start < node.start) {
-    node.left = removeNode(node.left, start, removed);
-  } else if (start > node.start) {
-    node.right = removeNode(node.right, start, removed);
-  } else {
-    removed.node = node;
-    return merge(node.left, node.right);
-  }
-  update(node);
-  return node;
-}
-
-/** Merges two treaps where every start in `a` is below every start in `b`. */
-function merge<T>(a: TreapNode<T> | null, b: TreapNode<T> | null): TreapNode<T> | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  if (a.priority > b.priority) {
-    a.right = merge(a.right, b);
-    update(a);
-    return a;
-  }
-  b.left = merge(a, b.left);
-  update(b);
-  return b;
-}
-
-interface GapQuery {
-  readonly from: bigint;
-  readonly need: bigint;
-  readonly needD: number;
-}
-
-/**
- * In-order search for the lowest gap of at least `need` bytes whose left neighbour starts at or
- * after `from`. `predStart`/`predLast` describe the interval just before this subtree (null if
- * none); `allAfter` says every start in this subtree is > from. Subtrees whose gap bound is
- * below `need` are skipped; every reported gap is checked exactly in bigint.
- */
-function searchGap<T>(
-  node: TreapNode<T> | null,
-  query: GapQuery,
-  predStart: bigint | null,
-  predLast: bigint | null,
-  allAfter: boolean,
-): Gap | null {
-  if (node === null) return null;
-  if (!allAfter && node.start < query.from) {
-    return searchGap(node.right, query, node.start, node.last, false);
-  }
-  const predOk = predLast !== null && predStart !== null && predStart >= query.from;
-  if (allAfter) {
-    if (predOk && node.minStart - (predLast as bigint) - 1n >= query.need) {
-      return { previousLast: predLast as bigint, nextStart: node.minStart };
-    }
-    if (maxGapBound(node) < query.needD) return null;
-  }
-  const inLeft = searchGap(node.left, query, predStart, predLast, allAfter);
-  if (inLeft !== null) return inLeft;
-  if (node.left !== null) {
-    // The left neighbour is the left subtree's maximum; it qualifies if it starts at/after from.
-    const qualifies = allAfter || node.left.maxStart >= query.from;
-    if (qualifies && node.start - node.left.maxLast - 1n >= query.need) {
-      return { previousLast: node.left.maxLast, nextStart: node.start };
-    }
-  } else if (predOk && node.start - (predLast as bigint) - 1n >= query.need) {
-    return { previousLast: predLast as bigint, nextStart: node.start };
-  }
-  return searchGap(node.right, query, node.start, node.last, true);
+/** a < b, given aD = Number(a) and bD = Number(b). */
+function lessThan(aD: number, bD: number, a: bigint, b: bigint): boolean {
+  if (aD !== bD) return aD < bD;
+  return aD >= EXACT_LIMIT && a < b;
 }
 
 export class IntervalTree<T> {
-  private root: TreapNode<T> | null = null;
+  private root = NIL;
   private seed = 0x2545f491;
+  /** Slots below `used` have been handed out; freed ones wait in `free`. */
+  private used = 0;
+  private readonly free: number[] = [];
+
+  private left = new Int32Array(INITIAL_CAPACITY);
+  private right = new Int32Array(INITIAL_CAPACITY);
+  private sizes = new Int32Array(INITIAL_CAPACITY);
+  private priority = new Uint32Array(INITIAL_CAPACITY);
+  /** The subtree's first (lowest start) and last (highest last) node. */
+  private minNode = new Int32Array(INITIAL_CAPACITY);
+  private maxNode = new Int32Array(INITIAL_CAPACITY);
+  /** start and last as doubles (exact below 2^53), for allocation-free augmentation. */
+  private startD = new Float64Array(INITIAL_CAPACITY);
+  private lastD = new Float64Array(INITIAL_CAPACITY);
+  /**
+   * Largest gap between consecutive intervals inside the subtree, computed in doubles: exact
+   * while the subtree's values stay below 2^53, otherwise within GAP_ERROR of the true value.
+   * -1 if the subtree has a single interval.
+   */
+  private maxGapD = new Float64Array(INITIAL_CAPACITY);
+  private readonly starts: bigint[] = [];
+  private readonly lasts: bigint[] = [];
+  private readonly values: (T | undefined)[] = [];
+  /** The insert path, reused across inserts. */
+  private readonly path: number[] = [];
+  /** The right neighbour of the gap searchGap last found (its left neighbour is returned). */
+  private gapNext = NIL;
 
   get size(): number {
-    return this.root === null ? 0 : this.root.size;
+    return this.root === NIL ? 0 : (this.sizes[this.root] as number);
   }
 
   /** The highest `last` of any interval, or null when empty. */
   maxLast(): bigint | null {
-    return this.root === null ? null : this.root.maxLast;
+    return this.root === NIL ? null : this.lastAt(this.maxNode[this.root] as number);
+  }
+
+  // ---- node accessors (indexes are valid until the next insert or remove) -----------------
+
+  startAt(node: number): bigint {
+    return this.starts[node] as bigint;
+  }
+
+  lastAt(node: number): bigint {
+    return this.lasts[node] as bigint;
+  }
+
+  valueAt(node: number): T {
+    return this.values[node] as T;
+  }
+
+  private intervalAt(node: number): Interval<T> | null {
+    return node === NIL ? null : { start: this.startAt(node), last: this.lastAt(node), value: this.valueAt(node) };
   }
 
   private nextPriority(): number {
@@ -239,41 +123,225 @@ export class IntervalTree<T> {
     return this.seed;
   }
 
+  private grow(): void {
+    const capacity = this.left.length * 2;
+    const widen = <A extends Int32Array | Uint32Array | Float64Array>(old: A, make: (n: number) => A): A => {
+      const bigger = make(capacity);
+      bigger.set(old);
+      return bigger;
+    };
+    this.left = widen(this.left, (n) => new Int32Array(n));
+    this.right = widen(this.right, (n) => new Int32Array(n));
+    this.sizes = widen(this.sizes, (n) => new Int32Array(n));
+    this.priority = widen(this.priority, (n) => new Uint32Array(n));
+    this.minNode = widen(this.minNode, (n) => new Int32Array(n));
+    this.maxNode = widen(this.maxNode, (n) => new Int32Array(n));
+    this.startD = widen(this.startD, (n) => new Float64Array(n));
+    this.lastD = widen(this.lastD, (n) => new Float64Array(n));
+    this.maxGapD = widen(this.maxGapD, (n) => new Float64Array(n));
+  }
+
+  private newNode(start: bigint, last: bigint, value: T): number {
+    let node = this.free.pop();
+    if (node === undefined) {
+      if (this.used === this.left.length) this.grow();
+      node = this.used++;
+    }
+    this.left[node] = NIL;
+    this.right[node] = NIL;
+    this.sizes[node] = 1;
+    this.priority[node] = this.nextPriority();
+    this.minNode[node] = node;
+    this.maxNode[node] = node;
+    this.startD[node] = Number(start);
+    this.lastD[node] = Number(last);
+    this.maxGapD[node] = -1;
+    this.starts[node] = start;
+    this.lasts[node] = last;
+    this.values[node] = value;
+    return node;
+  }
+
+  private release(node: number): void {
+    this.values[node] = undefined;
+    this.free.push(node);
+  }
+
+  /** The largest true gap in the subtree is at most this (so a subtree below `need` is skipped). */
+  private maxGapBound(node: number): number {
+    const gap = this.maxGapD[node] as number;
+    return (this.lastD[this.maxNode[node] as number] as number) >= EXACT_LIMIT ? gap + GAP_ERROR : gap;
+  }
+
+  // Recomputes the augmentation from the children without allocating (bigint arithmetic would
+  // allocate on every call, and this runs O(log n) times per insert and remove).
+  private update(node: number): void {
+    const left = this.left[node] as number;
+    const right = this.right[node] as number;
+    let size = 1;
+    let gap = -1;
+    if (left !== NIL) {
+      size += this.sizes[left] as number;
+      this.minNode[node] = this.minNode[left] as number;
+      gap = this.maxGapD[left] as number;
+      const between = (this.startD[node] as number) - (this.lastD[this.maxNode[left] as number] as number) - 1;
+      if (between > gap) gap = between;
+    } else {
+      this.minNode[node] = node;
+    }
+    if (right !== NIL) {
+      size += this.sizes[right] as number;
+      this.maxNode[node] = this.maxNode[right] as number;
+      const rightGap = this.maxGapD[right] as number;
+      if (rightGap > gap) gap = rightGap;
+      const between = (this.startD[this.minNode[right] as number] as number) - (this.lastD[node] as number) - 1;
+      if (between > gap) gap = between;
+    } else {
+      this.maxNode[node] = node;
+    }
+    this.sizes[node] = size;
+    this.maxGapD[node] = gap;
+  }
+
+  /** The node whose start is exactly `start`, or NIL. */
+  private find(start: bigint): number {
+    let node = this.root;
+    while (node !== NIL) {
+      const s = this.startAt(node);
+      if (start === s) return node;
+      node = (start < s ? this.left[node] : this.right[node]) as number;
+    }
+    return NIL;
+  }
+
+  /** Unlinks `target` (known to be in the subtree, found by its start) from the subtree. */
+  private removeNode(node: number, start: bigint, target: number): number {
+    if (node === target) return this.merge(this.left[node] as number, this.right[node] as number);
+    if (lessThan(this.startD[target] as number, this.startD[node] as number, start, this.startAt(node))) {
+      this.left[node] = this.removeNode(this.left[node] as number, start, target);
+    } else {
+      this.right[node] = this.removeNode(this.right[node] as number, start, target);
+    }
+    this.update(node);
+    return node;
+  }
+
+  /** Merges two treaps where every start in `a` is below every start in `b`. */
+  private merge(a: number, b: number): number {
+    if (a === NIL) return b;
+    if (b === NIL) return a;
+    if ((this.priority[a] as number) > (this.priority[b] as number)) {
+      this.right[a] = this.merge(this.right[a] as number, b);
+      this.update(a);
+      return a;
+    }
+    this.left[b] = this.merge(a, this.left[b] as number);
+    this.update(b);
+    return b;
+  }
+
   /** Inserts an interval; the caller guarantees it overlaps no existing interval. */
   insert(start: bigint, last: bigint, value: T): void {
-    this.root = insertNode(this.root, new TreapNode(start, last, value, this.nextPriority()));
+    const fresh = this.newNode(start, last, value);
+    if (this.root === NIL) {
+      this.root = fresh;
+      return;
+    }
+    // Iterative treap insertion (a hot path: one per area): descend by start to a free link,
+    // recording the path, then rotate `fresh` up while its priority is higher than its
+    // parent's, then refresh the augmentation of the ancestors above it. Same rotations, hence
+    // the same tree, as the textbook recursive insert.
+    const freshD = this.startD[fresh] as number;
+    const path = this.path;
+    let depth = 0;
+    let node = this.root;
+    for (;;) {
+      path[depth++] = node;
+      const goLeft = lessThan(freshD, this.startD[node] as number, start, this.startAt(node));
+      const child = (goLeft ? this.left[node] : this.right[node]) as number;
+      if (child === NIL) {
+        if (goLeft) this.left[node] = fresh;
+        else this.right[node] = fresh;
+        break;
+      }
+      node = child;
+    }
+    const freshPriority = this.priority[fresh] as number;
+    let i = depth - 1;
+    while (i >= 0) {
+      const parent = path[i] as number;
+      if (freshPriority <= (this.priority[parent] as number)) break;
+      if (this.left[parent] === fresh) {
+        this.left[parent] = this.right[fresh] as number;
+        this.right[fresh] = parent;
+      } else {
+        this.right[parent] = this.left[fresh] as number;
+        this.left[fresh] = parent;
+      }
+      this.update(parent);
+      if (i === 0) {
+        this.root = fresh;
+      } else {
+        const grandparent = path[i - 1] as number;
+        if (this.left[grandparent] === parent) this.left[grandparent] = fresh;
+        else this.right[grandparent] = fresh;
+      }
+      i--;
+    }
+    this.update(fresh);
+    for (; i >= 0; i--) this.update(path[i] as number);
   }
 
   /** Removes the interval starting exactly at `start`; returns it, or null if there is none. */
   remove(start: bigint): Interval<T> | null {
-    const removed: { node: TreapNode<T> | null } = { node: null };
-    this.root = removeNode(this.root, start, removed);
-    return removed.node;
+    const target = this.find(start);
+    if (target === NIL) return null;
+    const removed = this.intervalAt(target);
+    this.root = this.removeNode(this.root, start, target);
+    this.release(target);
+    return removed;
   }
 
   clear(): void {
-    this.root = null;
+    this.root = NIL;
+    this.used = 0;
+    this.free.length = 0;
+    this.starts.length = 0;
+    this.lasts.length = 0;
+    this.values.length = 0;
   }
 
-  /** The lowest interval with last >= index (the first one at or after `index`). */
-  firstEndingAtOrAfter(index: bigint): Interval<T> | null {
+  /** The node of the lowest interval with last >= index, or NIL. */
+  nodeEndingAtOrAfter(index: bigint): number {
+    const indexD = Number(index);
     let node = this.root;
-    let found: TreapNode<T> | null = null;
-    while (node !== null) {
-      if (node.last >= index) {
+    let found = NIL;
+    while (node !== NIL) {
+      // last >= index, i.e. !(last < index)
+      if (!lessThan(this.lastD[node] as number, indexD, this.lastAt(node), index)) {
         found = node;
-        node = node.left;
+        node = this.left[node] as number;
       } else {
-        node = node.right;
+        node = this.right[node] as number;
       }
     }
     return found;
   }
 
+  /** The node of the lowest interval intersecting [first, last], or NIL. */
+  nodeIntersecting(first: bigint, last: bigint): number {
+    const candidate = this.nodeEndingAtOrAfter(first);
+    return candidate !== NIL && this.startAt(candidate) <= last ? candidate : NIL;
+  }
+
+  /** The lowest interval with last >= index (the first one at or after `index`). */
+  firstEndingAtOrAfter(index: bigint): Interval<T> | null {
+    return this.intervalAt(this.nodeEndingAtOrAfter(index));
+  }
+
   /** The lowest interval intersecting [first, last] (interval_tree_iter_first). */
   firstIntersecting(first: bigint, last: bigint): Interval<T> | null {
-    const candidate = this.firstEndingAtOrAfter(first);
-    return candidate !== null && candidate.start <= last ? candidate : null;
+    return this.intervalAt(this.nodeIntersecting(first, last));
   }
 
   /** The interval containing `index`, if any. */
@@ -285,15 +353,16 @@ export class IntervalTree<T> {
   nth(n: number): Interval<T> | null {
     let node = this.root;
     let k = n;
-    while (node !== null) {
-      const leftSize = node.left === null ? 0 : node.left.size;
+    while (node !== NIL) {
+      const left = this.left[node] as number;
+      const leftSize = left === NIL ? 0 : (this.sizes[left] as number);
       if (k < leftSize) {
-        node = node.left;
+        node = left;
       } else if (k === leftSize) {
-        return node;
+        return this.intervalAt(node);
       } else {
         k -= leftSize + 1;
-        node = node.right;
+        node = this.right[node] as number;
       }
     }
     return null;
@@ -304,25 +373,96 @@ export class IntervalTree<T> {
    * only intervals with start >= `from` (the gap's left neighbour starts at or after `from`).
    */
   firstGapFrom(from: bigint, need: bigint): Gap | null {
-    return searchGap(this.root, { from, need, needD: Number(need) }, null, null, false);
+    const found = this.searchGap(this.root, { from, fromD: Number(from), need, needD: Number(need) }, NIL, false);
+    return found === NIL ? null : { previousLast: this.lastAt(found), nextStart: this.startAt(this.gapNext) };
+  }
+
+  /** next.start - prev.last - 1 >= need, in doubles when that is exact, else in bigint. */
+  private gapFits(prev: number, next: number, query: GapQuery): boolean {
+    const nextStartD = this.startD[next] as number;
+    // prev.last < next.start, so both are exact doubles here and so is their difference;
+    // a `need` of 2^53 or more is then larger than any such gap, as its double says too.
+    const fits =
+      nextStartD < EXACT_LIMIT
+        ? nextStartD - (this.lastD[prev] as number) - 1 >= query.needD
+        : this.startAt(next) - this.lastAt(prev) - 1n >= query.need;
+    if (fits) this.gapNext = next;
+    return fits;
+  }
+
+  /**
+   * In-order search for the lowest gap of at least `need` bytes whose left neighbour starts at
+   * or after `from`; returns that left neighbour, or NIL. `pred` is the interval just before
+   * this subtree (NIL if none); `allAfter` says every start in this subtree is > from. Subtrees
+   * whose gap bound is below `need` are skipped; every reported gap is checked exactly.
+   */
+  private searchGap(node: number, query: GapQuery, pred: number, allAfter: boolean): number {
+    if (node === NIL) return NIL;
+    if (!allAfter && this.startsBefore(node, query)) {
+      return this.searchGap(this.right[node] as number, query, node, false);
+    }
+    const predOk = pred !== NIL && !this.startsBefore(pred, query);
+    if (allAfter) {
+      if (predOk && this.gapFits(pred, this.minNode[node] as number, query)) return pred;
+      if (this.maxGapBound(node) < query.needD) return NIL;
+    }
+    const left = this.left[node] as number;
+    const inLeft = this.searchGap(left, query, pred, allAfter);
+    if (inLeft !== NIL) return inLeft;
+    if (left !== NIL) {
+      // The left neighbour is the left subtree's maximum; it qualifies if it starts at/after from.
+      const before = this.maxNode[left] as number;
+      const qualifies = allAfter || !this.startsBefore(before, query);
+      if (qualifies && this.gapFits(before, node, query)) return before;
+    } else if (predOk && this.gapFits(pred, node, query)) {
+      return pred;
+    }
+    return this.searchGap(this.right[node] as number, query, node, true);
+  }
+
+  /** node.start < query.from */
+  private startsBefore(node: number, query: GapQuery): boolean {
+    return lessThan(this.startD[node] as number, query.fromD, this.startAt(node), query.from);
+  }
+
+  /** Calls `visit` with every interval's node in ascending order (no allocation per node). */
+  forEachNode(visit: (node: number) => void): void {
+    const stack: number[] = [];
+    let node = this.root;
+    while (node !== NIL || stack.length > 0) {
+      while (node !== NIL) {
+        stack.push(node);
+        node = this.left[node] as number;
+      }
+      const top = stack.pop() as number;
+      visit(top);
+      node = this.right[top] as number;
+    }
   }
 
   /** All intervals in ascending order. */
   *[Symbol.iterator](): IterableIterator<Interval<T>> {
-    const stack: TreapNode<T>[] = [];
+    const stack: number[] = [];
     let node = this.root;
-    while (node !== null || stack.length > 0) {
-      while (node !== null) {
+    while (node !== NIL || stack.length > 0) {
+      while (node !== NIL) {
         stack.push(node);
-        node = node.left;
+        node = this.left[node] as number;
       }
-      const top = stack.pop() as TreapNode<T>;
-      yield top;
-      node = top.right;
+      const top = stack.pop() as number;
+      yield { start: this.startAt(top), last: this.lastAt(top), value: this.valueAt(top) };
+      node = this.right[top] as number;
     }
   }
 
   toArray(): Interval<T>[] {
     return [...this];
   }
+}
+
+interface GapQuery {
+  readonly from: bigint;
+  readonly fromD: number;
+  readonly need: bigint;
+  readonly needD: number;
 }

@@ -6,7 +6,7 @@
 import type { IovaRange } from '../../model/uapi.js';
 import { ERRNO } from '../../model/uapi.js';
 import { allocIova, type AllocatorConfig } from './allocator.js';
-import { IntervalTree } from './interval-tree.js';
+import { IntervalTree, NIL } from './interval-tree.js';
 import type { SimPages } from './pages.js';
 import { intersects, mergeClipped } from './ranges.js';
 import { addNoWrap, toU64, U64_MAX } from './u64.js';
@@ -75,7 +75,7 @@ export class IoPagetable {
     const last = addNoWrap(iova, length - 1n);
     if (last === null) return ERRNO.EOVERFLOW;
     if (this.reserved.length !== 0 && this.reserved.some((r) => intersects(r, iova, last))) return ERRNO.EINVAL;
-    if (this.areas.firstIntersecting(iova, last) !== null) return ERRNO.EEXIST;
+    if (this.areas.nodeIntersecting(iova, last) !== NIL) return ERRNO.EEXIST;
     return 0;
   }
 
@@ -195,7 +195,7 @@ export class IoPagetable {
 
   /** iopt_reserve_iova: EADDRINUSE when an area or an allowed range intersects. */
   reserve(start: bigint, last: bigint, owner?: string): Errno {
-    if (this.areas.firstIntersecting(start, last) !== null) return ERRNO.EADDRINUSE;
+    if (this.areas.nodeIntersecting(start, last) !== NIL) return ERRNO.EADDRINUSE;
     if (this.allowed.some((r) => intersects(r, start, last))) return ERRNO.EADDRINUSE;
     this.reserved.push(owner === undefined ? { start, last } : { start, last, owner });
     return 0;

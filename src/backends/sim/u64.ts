@@ -30,6 +30,9 @@ export function addNoWrap(a: bigint, b: bigint): bigint | null {
 /** roundup_pow_of_two(x) for 1 <= x <= 2^63. */
 export function roundUpPowerOfTwo(x: bigint): bigint {
   if ((x & (x - 1n)) === 0n) return x;
+  // Every MAP with an automatic IOVA asks this of its length: below 2^32 (every length in
+  // practice) the bit length comes from clz32 instead of a binary string.
+  if (x <= 0xffffffffn) return BigInt(2 ** (32 - Math.clz32(Number(x) - 1)));
   return 1n << BigInt((x - 1n).toString(2).length);
 }
 
