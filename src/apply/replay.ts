@@ -61,7 +61,7 @@ export function replayOnSimulator(body: StateBody): ReplayResult {
 }
 
 /** The profile a recorded device was bound with (older states: the built-in profile of its name). */
-function recordedProfile(device: RecordedDevice): DeviceProfile | null {
+export function recordedProfile(device: RecordedDevice): DeviceProfile | null {
   return device.resolvedProfile ?? builtinProfile(device.profile);
 }
 
