@@ -4,8 +4,8 @@
 // regions and aperture itself, so the DeviceBindArgs profile is not used here.
 import { readdirSync } from 'node:fs';
 import { ERRNO, type DeviceAttachArgs, type DeviceAttachOut, type DeviceBindArgs, type DeviceBindOut, type DeviceIdArgs, type UapiResult } from '../../model/uapi.js';
-import { O_RDWR, type NativeAddon } from './native.js';
-import { IOMMUFD_CMD } from '../../model/uapi.js';
+import { loadNative, O_RDWR, type NativeAddon } from './native.js';
+import { errnoName, IOMMUFD_CMD } from '../../model/uapi.js';
 import { decodeAttachOut, decodeBindOut, decodeDeviceInfo, encodeAttach, encodeBind, encodeDetach, encodeDeviceInfo, encodeHwInfo, VFIO_CMD, type VfioDeviceInfo } from './vfio-structs.js';
 
 type Answer = (errno: number) => UapiResult;
@@ -96,10 +96,13 @@ export class KernelDevices {
 
 /**
  * VFIO_DEVICE_GET_INFO on a device fd (e.g. one received in a hand-over): the device's flags and
- * its region and irq counts, or the errno. Proof that the fd drives the device.
+ * its region and irq counts, or the errno (ENOSYS-like `errno: -1` when the addon is missing).
+ * Proof that the fd drives the device.
  */
-export function vfioDeviceInfo(addon: NativeAddon, fd: number): { readonly errno: 0; readonly info: VfioDeviceInfo } | { readonly errno: number } {
+export function vfioDeviceInfo(fd: number): { readonly errno: 0; readonly info: VfioDeviceInfo } | { readonly errno: number; readonly code: string } {
+  const native = loadNative();
+  if (!native.ok) return { errno: -1, code: 'ADDON_MISSING' };
   const bytes = encodeDeviceInfo();
-  const errno = addon.ioctl(fd, VFIO_CMD.DEVICE_GET_INFO, bytes);
-  return errno !== 0 ? { errno } : { errno: 0, info: decodeDeviceInfo(bytes) };
+  const errno = native.addon.ioctl(fd, VFIO_CMD.DEVICE_GET_INFO, bytes);
+  return errno !== 0 ? { errno, code: errnoName(errno) } : { errno: 0, info: decodeDeviceInfo(bytes) };
 }

@@ -81,6 +81,10 @@ export interface KernelContext extends SyncUapiContext {
   testAddReserved(args: { readonly ioasId: number; readonly start: bigint; readonly last: bigint }): UapiResult;
   /** The open iommufd file descriptor (-1 after close). */
   readonly fd: number;
+  deviceBind(args: DeviceBindArgs): UapiResult<DeviceBindOut>;
+  deviceAttach(args: DeviceAttachArgs): UapiResult<DeviceAttachOut>;
+  deviceDetach(args: DeviceIdArgs): UapiResult;
+  deviceUnbind(args: DeviceIdArgs): UapiResult;
   deviceInfo(args: DeviceIdArgs): UapiResult;
   /** The open VFIO device fds of the devices bound through this context, by device object id. */
   deviceFds(): ReadonlyMap<number, number>;

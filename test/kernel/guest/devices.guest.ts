@@ -4,30 +4,11 @@
 // ../README.md); without it every case is skipped with the reason. The e1000e is handed to
 // vfio-pci here, as in ../../../../shared/kernel/README.md; nothing but an e1000e (8086:10d3) is
 // ever unbound (the 9p root is a PCI device too).
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { openKernel } from '../../../src/backends/kernel/kernel.js';
 import { loadNative } from '../../../src/backends/kernel/native.js';
 import { DEVICE_PROFILES, type DeviceProfile } from '../../../src/model/device-profile.js';
 import { allContractCases, describeUapiContract, type ContractCaps } from '../../contract/uapi-contract.js';
-
-const PCI = '0000:00:10.0';
-const device = `/sys/bus/pci/devices/${PCI}`;
-
-/** Binds the NIC to vfio-pci; the reason when it cannot be done here. */
-function handToVfio(): string | null {
-  if (!existsSync(`${device}/iommu_group`)) return `no PCI device behind an IOMMU at ${PCI} (run with IOASFORM_KERNEL_DEVICE=1)`;
-  const id = `${readFileSync(`${device}/vendor`, 'utf8').trim()}:${readFileSync(`${device}/device`, 'utf8').trim()}`;
-  if (id !== '0x8086:0x10d3') return `${PCI} is ${id}, not the e1000e (0x8086:0x10d3) of the device VM: left alone`;
-  try {
-    if (existsSync(`${device}/driver`)) writeFileSync(`${device}/driver/unbind`, PCI);
-    writeFileSync(`${device}/driver_override`, 'vfio-pci');
-    writeFileSync('/sys/bus/pci/drivers_probe', PCI);
-  } catch (error) {
-    return `cannot hand ${PCI} to vfio-pci: ${String(error)}`;
-  }
-  const cdevs = existsSync(`${device}/vfio-dev`) ? readdirSync(`${device}/vfio-dev`) : [];
-  return cdevs.length === 1 ? null : `${PCI} has no VFIO cdev after binding vfio-pci (CONFIG_VFIO_DEVICE_CDEV?)`;
-}
+import { DEVICE_VM_NIC as PCI, handNicToVfio as handToVfio } from './device-vm.js';
 
 function deviceCaps(): ContractCaps['device'] | undefined {
   const problem = handToVfio();
