@@ -207,11 +207,12 @@ export const DEVICE_VM_ARGS: readonly string[] = ['-machine', 'q35,kernel-irqchi
 export type DeviceVmChoice = { readonly device: true } | { readonly device: false; readonly reason: string };
 
 /**
- * Whether the suite boots the device VM: yes unless IOASFORM_KERNEL_DEVICE=0, or QEMU lacks
- * intel-iommu or e1000e (then the device guest tests skip, and this says why).
+ * Whether the suite boots the device VM: only with IOASFORM_KERNEL_DEVICE=1 (its guest tests have
+ * not been timed against the CI budget yet), and not when QEMU lacks intel-iommu or e1000e (then
+ * the device guest tests skip, and this says why).
  */
 export function deviceVmChoice(qemu: string): DeviceVmChoice {
-  if (process.env.IOASFORM_KERNEL_DEVICE === '0') return { device: false, reason: 'IOASFORM_KERNEL_DEVICE=0: the device VM is off, the device guest tests skip' };
+  if (process.env.IOASFORM_KERNEL_DEVICE !== '1') return { device: false, reason: 'the device VM is off (IOASFORM_KERNEL_DEVICE=1 turns it on): the device guest tests skip' };
   const help = spawnSync(qemu, ['-device', 'help'], { encoding: 'utf8', timeout: 30_000 });
   const listed = `${help.stdout ?? ''}${help.stderr ?? ''}`;
   const missing = ['intel-iommu', 'e1000e'].filter((name) => !listed.includes(`"${name}"`));

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectAgent } from '../../../src/agent/client.js';
 import { requestHandover } from '../../../src/agent/handover.js';
 import type { ApplyReport } from '../../../src/apply/apply.js';
 import { checkDrift } from '../../../src/apply/drift.js';
@@ -65,6 +66,8 @@ function startAgent(dir: string, socket: string): Promise<Agent> {
   return new Promise((resolve, reject) => {
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
+      // The agent's request log (one line per request), as it comes: shows where a run stalls.
+      for (const line of d.toString().split('\n')) if (line.trim() !== '') progress(`agent: ${line}`);
       if (stderr.includes(' serving ')) resolve({ stop: () => (child.kill('SIGTERM'), exited) });
     });
     void exited.then((code) => reject(new Error(`agent exited ${code}: ${stderr}`)));
@@ -80,6 +83,9 @@ const layoutOf = (shown: Shown): unknown => ({
   ioas: shown.state?.ioas.map(({ id: _id, ...rest }) => rest),
   devices: shown.state?.devices?.map(({ name, ioas, profile }) => ({ name, ioas, profile })),
 });
+
+/** A line on stdout right away (vitest passes test output through as it comes): where a hang is. */
+const progress = (line: string): void => console.log(`devices-agent: ${line}`);
 
 /**
  * Closes received fds. A received device fd is the agent's own open file: while any copy of it is
@@ -141,10 +147,23 @@ describe.skipIf(skip)('a VFIO device through the holder agent on the real kernel
   cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
   const socket = join(dir, 'agent.sock');
   let agent: Agent;
-  const show = async (): Promise<Shown> => {
+  // `show` from a new CLI process where the point is that a new process sees the layout; the
+  // agent's own `show` op elsewhere (a node start in this TCG VM takes many seconds).
+  const showCli = async (): Promise<Shown> => {
     const r = await cli(['--agent', socket, 'show', '--json'], dir);
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as Shown;
+  };
+  const show = async (): Promise<Shown> => {
+    const c = await connectAgent(socket);
+    if (!c.ok) throw new Error(c.message);
+    try {
+      const reply = await c.client.request('show');
+      if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+      return reply.result as Shown;
+    } finally {
+      c.client.close();
+    }
   };
 
   beforeAll(async () => {
@@ -159,7 +178,7 @@ describe.skipIf(skip)('a VFIO device through the holder agent on the real kernel
     expect(applied.code, `${applied.stdout}\n${applied.stderr}`).toBe(0);
     expect(applied.stdout).toContain('Apply complete');
     // That CLI process has exited; what follows are new processes asking the agent.
-    const shown = await show();
+    const shown = await showCli();
     expect(shown.state!.devices?.map((d) => [d.name, d.ioas, d.profile])).toEqual([['nic0', 'nic', 'intel-vtd-39bit']]);
     const plan = await cli(['--agent', socket, 'plan', 'examples/nic-passthrough.yaml'], dir);
     expect(plan.code, plan.stdout + plan.stderr).toBe(0);
@@ -197,11 +216,14 @@ describe.skipIf(skip)('a VFIO device through the holder agent on the real kernel
     console.log(`past-aperture apply through the agent: exit ${refused.code}; ${refused.stderr.split('\n').filter((l) => /E[A-Z]+/.test(l)).join(' | ')}`);
     expect(refused.code, refused.stdout + refused.stderr).toBe(1);
     expect(refused.stdout + refused.stderr).toContain('Rollback complete');
+    progress('refusal: show');
     const after = await show();
     expect(layoutOf(after)).toEqual(layoutOf(before));
+    progress('refusal: plan');
     const plan = await cli(['--agent', socket, 'plan', 'examples/nic-passthrough.yaml'], dir);
     expect(plan.code, plan.stdout + plan.stderr).toBe(0);
     expect(plan.stdout).not.toContain('Drift detected');
+    progress('refusal: handover');
     const got = await requestHandover(socket);
     if (!got.ok) throw new Error(`${got.code}: ${got.message}`);
     const ctx = openKernel({ fd: got.fds[0]! });
@@ -217,6 +239,7 @@ describe.skipIf(skip)('a VFIO device through the holder agent on the real kernel
   });
 
   it('destroy detaches and frees everything: the old ids are ENOENT through the handed-over fd and a fresh context can bind the device', async () => {
+    progress('destroy: start');
     const shown = await show();
     const got = await requestHandover(socket);
     if (!got.ok) throw new Error(`${got.code}: ${got.message}`);
@@ -226,6 +249,7 @@ describe.skipIf(skip)('a VFIO device through the holder agent on the real kernel
     try {
       const ids = [...shown.state!.ioas.map((i) => i.id), ...shown.state!.devices!.map((d) => d.ptId)];
       const destroyed = await cli(['--agent', socket, 'destroy', '--auto-approve'], dir);
+      progress(`destroy: exit ${destroyed.code}`);
       expect(destroyed.code, destroyed.stdout + destroyed.stderr).toBe(0);
       const after = await show();
       expect([after.state!.ioas, after.state!.memory, after.state!.devices ?? []]).toEqual([[], [], []]);
@@ -234,6 +258,7 @@ describe.skipIf(skip)('a VFIO device through the holder agent on the real kernel
       for (const id of ids) expect(ctx.destroy({ id }).code, `id ${id}`).toBe('ENOENT');
       expect(ctx.deviceInfo({ devId: shown.state!.devices![0]!.devId }).code).toBe('ENOENT');
       // The agent closed its device fd: the device is free for a fresh context.
+      progress('destroy: fresh context');
       expect(freshContextCanAttach()).toBe('attached');
     } finally {
       ctx.close();
@@ -241,14 +266,18 @@ describe.skipIf(skip)('a VFIO device through the holder agent on the real kernel
   });
 
   it('a restarted agent reports the device lost with the dead instance, and the device is free again', async () => {
+    progress('restart: apply');
     const applied = await cli(['--agent', socket, 'apply', '--auto-approve', 'examples/nic-passthrough.yaml'], dir);
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    progress('restart: stopping the agent');
     expect(await agent.stop()).toBe(0);
+    progress('restart: fresh context');
     expect(freshContextCanAttach()).toBe('attached');
     agent = await startAgent(dir, socket);
     const r = await cli(['--agent', socket, 'show', '--json'], dir);
     expect(r.stderr).toContain('1 device(s) (nic0');
     expect((JSON.parse(r.stdout) as Shown).state!.devices ?? []).toEqual([]);
+    progress('restart: done');
   });
 });
 
@@ -319,8 +348,10 @@ describe.skipIf(skip || !haveFailNth)('a device layout under real kernel faults 
     try {
       for (let k = 1; k < 100; k++) {
         const armed: Armed = { at: k, n: 0 };
+        progress(`sweep: call ${k}`);
         const report = await applyHeld(path, backend, layout, failNthAt(armed));
         const seen = armed.seen;
+        progress(`sweep: call ${k}: ${seen ? `${seen.method} ${seen.code}${seen.fired ? ' (injected)' : ''}` : 'past the last call'} -> ${report.outcome}`);
         if (!seen) {
           calls = k - 1;
           expect(report.outcome).toBe('applied');
