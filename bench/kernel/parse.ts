@@ -12,6 +12,8 @@ export interface LoopResult {
   readonly seconds: number;
   readonly callsPerSecond: number;
   readonly nsPerCall: number;
+  /** ns/call of the run's fastest 1000 consecutive iterations (absent in lines of older programs). */
+  readonly bestChunkNsPerCall?: number;
 }
 
 export type ParsedLoop = { readonly ok: true; readonly result: LoopResult } | { readonly ok: false; readonly reason: string };
@@ -36,6 +38,8 @@ export function parseLoopOutput(stdout: string): ParsedLoop {
     const n = record[field];
     if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) return { ok: false, reason: `field ${field} is not a positive number in: ${line}` };
   }
+  const best = record['bestChunkNsPerCall'];
+  if (best !== undefined && (typeof best !== 'number' || !Number.isFinite(best) || best <= 0)) return { ok: false, reason: `field bestChunkNsPerCall is not a positive number in: ${line}` };
   if (record['calls'] !== (record['iterations'] as number) * 4) return { ok: false, reason: `calls is not 4 x iterations in: ${line}` };
   return { ok: true, result: value as LoopResult };
 }
@@ -47,6 +51,11 @@ export interface KernelLoopSummary {
   readonly openKernelNsPerCall: number;
   /** per-call cost(openKernel) / per-call cost(C); the target is <= 2. */
   readonly ratio: number;
+  /**
+   * The least disturbed figures: each side's fastest chunk over all its runs, and their ratio;
+   * absent when a run did not report chunks. On a loaded machine the medians carry the load.
+   */
+  readonly best?: { readonly cNsPerCall: number; readonly openKernelNsPerCall: number; readonly ratio: number };
   readonly runs: readonly LoopResult[];
 }
 
@@ -65,5 +74,14 @@ export function summarizeLoops(runs: readonly LoopResult[]): KernelLoopSummary |
   if (iterations.size !== 1) return { error: `the runs used different iteration counts (${[...iterations].join(', ')})` };
   const cNsPerCall = medianOf(c.map((r) => r.nsPerCall));
   const openKernelNsPerCall = medianOf(js.map((r) => r.nsPerCall));
-  return { iterations: runs[0]!.iterations, cNsPerCall, openKernelNsPerCall, ratio: openKernelNsPerCall / cNsPerCall, runs };
+  const summary = { iterations: runs[0]!.iterations, cNsPerCall, openKernelNsPerCall, ratio: openKernelNsPerCall / cNsPerCall, runs };
+  const cBest = bestChunkOf(c);
+  const jsBest = bestChunkOf(js);
+  if (cBest === undefined || jsBest === undefined) return summary;
+  return { ...summary, best: { cNsPerCall: cBest, openKernelNsPerCall: jsBest, ratio: jsBest / cBest } };
+}
+
+function bestChunkOf(runs: readonly LoopResult[]): number | undefined {
+  const chunks = runs.map((r) => r.bestChunkNsPerCall);
+  return chunks.every((n): n is number => n !== undefined) ? Math.min(...chunks) : undefined;
 }

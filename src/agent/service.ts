@@ -67,8 +67,9 @@ export function reportForWire(report: ApplyReport): unknown {
   return { ...report, body: stripSim(report.body) };
 }
 
-function recoveryForWire(recovery: RecoveryReport | null | undefined): unknown {
-  return recovery ? { operation: recovery.operation, report: reportForWire(recovery.report) } : null;
+/** The whole recovery report (the CLI prints "had completed" and "lost with its backend" from it), minus the simulator snapshot. */
+export function recoveryForWire(recovery: RecoveryReport | null | undefined): unknown {
+  return recovery ? { ...recovery, report: reportForWire(recovery.report) } : null;
 }
 
 export class AgentService {

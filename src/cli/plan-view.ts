@@ -162,16 +162,17 @@ export function renderPinned(plan: Plan, st: Style, memlockLimit: bigint | null 
   let total = 0n;
   for (const p of pinned) {
     const delta = p.after - p.before;
-    const sign = delta >= 0n ? `+${hex(delta)}` : `-${hex(-delta)}`;
-    lines.push(`  ioas.${p.ioas}: ${hex(p.before)} -> ${hex(p.after)} (${sign} bytes)`);
+    // Exact binary units, as the plan's size attributes show them; --json keeps the byte strings.
+    const sign = delta >= 0n ? `+${humanBytes(delta)}` : `-${humanBytes(-delta)}`;
+    lines.push(`  ioas.${p.ioas}: ${humanBytes(p.before)} -> ${humanBytes(p.after)} (${sign})`);
     total += p.after;
   }
   let verdict: string;
   if (memlockLimit === undefined) verdict = 'memlock limit unknown here';
   else if (memlockLimit === null) verdict = 'memlock limit unlimited';
-  else if (total > memlockLimit) verdict = st.red(`exceeds the memlock limit ${hex(memlockLimit)}: pinning fails ENOMEM unless the applier has CAP_IPC_LOCK`);
-  else verdict = `within the memlock limit ${hex(memlockLimit)}`;
-  lines.push(`  total after apply: ${hex(total)} bytes, ${verdict}`, '');
+  else if (total > memlockLimit) verdict = st.red(`exceeds the memlock limit ${humanBytes(memlockLimit)}: pinning fails ENOMEM unless the applier has CAP_IPC_LOCK`);
+  else verdict = `within the memlock limit ${humanBytes(memlockLimit)}`;
+  lines.push(`  total after apply: ${humanBytes(total)}, ${verdict}`, '');
   return lines;
 }
 

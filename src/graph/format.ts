@@ -29,6 +29,11 @@ export function formatSize(bytes: bigint): string {
   return `${bytes} B`;
 }
 
+/** `MSI 0xfee0_0000-0xfeef_ffff (device.nic0)`: a reserved window as the pictures label it. */
+export function formatReserved(window: { readonly kind: string; readonly owner: string; readonly start: bigint; readonly last: bigint }): string {
+  return `${window.kind} ${formatHex(window.start)}-${formatHex(window.last)} (${window.owner})`;
+}
+
 /** An SVG coordinate rounded to 0.01 without trailing zeros, so output is stable text. */
 export function num(value: number): string {
   const rounded = Math.round(value * 100) / 100;

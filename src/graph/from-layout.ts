@@ -6,6 +6,7 @@
 
 import type { Copy, Ioas, Layout, Mapping } from '../model/layout.js';
 import { boxEnd } from './model.js';
+import { reservedWindows } from './reserved.js';
 import type { Box, BoxSource, BoxStatus, IovaInterval, IovaMap, Lane } from './model.js';
 
 /** An IOVA that the kernel chose (or that a simulator predicts) for an automatic entry. */
@@ -113,6 +114,7 @@ export function layoutToIovaMap(layout: Layout, placements: readonly Placement[]
   }
 
   const lanes: Lane[] = layout.ioas.map((ioas) => {
+    const reserved = reservedWindows(layout, ioas.name);
     const boxes: Box[] = [];
     const unplaced: string[] = [];
     for (const name of entryNames(ioas)) {
@@ -126,6 +128,7 @@ export function layoutToIovaMap(layout: Layout, placements: readonly Placement[]
       allowed: ioas.allowedIovas.map((r) => ({ start: r.start, last: r.last })),
       boxes: sortBoxes(boxes),
       ...(unplaced.length > 0 ? { unplaced } : {}),
+      ...(reserved.length > 0 ? { reserved } : {}),
     };
   });
   return { lanes, memories: layout.memory.map((m) => m.name) };

@@ -42,6 +42,18 @@ export interface Box {
   readonly previous?: { readonly iova: bigint; readonly length: bigint };
 }
 
+/**
+ * An IOVA window an attached device's profile reserves on its IOAS (while attached nothing can
+ * be mapped or allowed there): a reserved region such as the x86 MSI window, or the space
+ * outside the IOMMU's aperture.
+ */
+export interface ReservedWindow extends IovaInterval {
+  /** What it is: `MSI`, a region type (`reserved`, `direct`), or `beyond aperture`. */
+  readonly kind: string;
+  /** Who reserves it: `device.<name>`. */
+  readonly owner: string;
+}
+
 /** One IOAS: a horizontal lane along the shared IOVA axis. */
 export interface Lane {
   readonly ioas: string;
@@ -54,6 +66,8 @@ export interface Lane {
   readonly unplaced?: readonly string[];
   /** For plans: whether the whole IOAS is created or destroyed. */
   readonly status?: BoxStatus;
+  /** Windows reserved by the devices attached to this IOAS (absent: none). */
+  readonly reserved?: readonly ReservedWindow[];
 }
 
 export interface IovaMap {

@@ -4,7 +4,7 @@
 
 import { axisTicks, buildAxis, iovaToX, TOP_PAGE, ZERO_PAGE } from './axis.js';
 import type { Axis, Tick } from './axis.js';
-import { formatHex, formatSize } from './format.js';
+import { formatHex, formatReserved, formatSize } from './format.js';
 import { boxEnd } from './model.js';
 import type { Box, IovaInterval, IovaMap, Lane } from './model.js';
 import { STATUS_MARKS } from './palette.js';
@@ -77,6 +77,22 @@ export interface LaneGeometry {
   /** Outlines where replaced entries were before. */
   readonly ghosts: readonly { readonly domId: string; readonly x1: number; readonly x2: number; readonly y: number; readonly height: number; readonly label?: string }[];
   readonly note?: { readonly text: string; readonly y: number };
+  /**
+   * Windows attached devices reserve: drawn hatched over the band (`kind` inside when it fits),
+   * each labelled on its own line under the lane, starting below the window where there is room.
+   */
+  readonly reserved: readonly ReservedGeometry[];
+}
+
+export interface ReservedGeometry {
+  readonly x1: number;
+  readonly x2: number;
+  /** The short name drawn inside the hatch, when it fits. */
+  readonly kind?: string;
+  /** The full label, e.g. `MSI 0xfee0_0000-0xfeef_ffff (device.nic0)`. */
+  readonly text: string;
+  readonly labelX: number;
+  readonly labelY: number;
 }
 
 export interface LinkGeometry {
@@ -186,7 +202,7 @@ function axisInput(map: IovaMap): { boxes: IovaInterval[]; shaded: IovaInterval[
   const boxes: IovaInterval[] = [];
   const shaded: IovaInterval[] = [];
   for (const lane of map.lanes) {
-    shaded.push(...lane.allowed);
+    shaded.push(...lane.allowed, ...(lane.reserved ?? []).map(({ start, last }) => ({ start, last })));
     for (const box of lane.boxes) {
       boxes.push({ start: box.iova, last: boxEnd(box) - 1n });
       if (box.previous) boxes.push({ start: box.previous.iova, last: boxEnd(box.previous) - 1n });
@@ -280,6 +296,15 @@ function laneGeometry(lane: Lane, laneIndex: number, y: number, X: (iova: bigint
     note = { text: `kernel-chosen, IOVA not known: ${unplaced.join(', ')}`, y: bottom + 14 };
     bottom += NOTE_HEIGHT;
   }
+  const reserved: ReservedGeometry[] = [];
+  for (const window of lane.reserved ?? []) {
+    const [x1, x2] = [X(window.start), X(window.last + 1n)];
+    const text = formatReserved(window);
+    const labelX = Math.max(4, Math.min(x1, width - RIGHT_MARGIN - textWidth(text, DETAIL_SIZE)));
+    const fitsKind = textWidth(window.kind, DETAIL_SIZE) <= x2 - x1 - 2 * LABEL_PAD;
+    reserved.push({ x1, x2, ...(fitsKind ? { kind: window.kind } : {}), text, labelX, labelY: bottom + 14 });
+    bottom += NOTE_HEIGHT;
+  }
   const height = Math.max(LANE_MIN_HEIGHT, bottom + bottomPad - y);
   const ghosts = boxes
     .filter((g) => g.box.previous)
@@ -292,7 +317,7 @@ function laneGeometry(lane: Lane, laneIndex: number, y: number, X: (iova: bigint
       return { domId: `${g.domId}-was`, x1: gx1, x2: gx2, y: g.y, height: g.height, ...(fits ? { label: text } : {}) };
     });
   const allowed = lane.allowed.map((r) => ({ x1: X(r.start), x2: X(r.last + 1n) }));
-  return { lane, y, height, bandY, bandHeight, boxes, allowed, ghosts, ...(note ? { note } : {}) };
+  return { lane, y, height, bandY, bandHeight, boxes, allowed, ghosts, ...(note ? { note } : {}), reserved };
 }
 
 interface PlacedCallout {

@@ -20,6 +20,8 @@ const GRID = '#d9dee3';
 const ALLOWED_FILL = '#e4eef7';
 const ALLOWED_STROKE = '#8fb0cf';
 const PAGE_HATCH = '#b4472f';
+/** Reserved by a device: a darker, denser hatch than the zero/top page marks. */
+const RESERVED_HATCH = '#6a3d9a';
 const LEGEND_ROW = 20;
 
 export function escapeXml(text: string): string {
@@ -38,7 +40,7 @@ export function renderSvg(map: IovaMap, options: SvgOptions = {}): string {
   out.push(
     `<svg${ns} class="iova-map" width="${num(scene.width)}" height="${num(height)}" viewBox="0 0 ${num(scene.width)} ${num(height)}" font-family="${escapeXml(FONT_FAMILY)}" font-size="${DETAIL_SIZE}" role="img" aria-label="${escapeXml(summary(map))}">`,
   );
-  out.push(defs());
+  out.push(defs(map.lanes.some((l) => (l.reserved ?? []).length > 0)));
   out.push(`<rect x="0" y="0" width="${num(scene.width)}" height="${num(height)}" fill="#ffffff"/>`);
   if (scene.title !== undefined) out.push(`<text x="12" y="26" font-size="15" font-weight="bold" fill="${INK}">${escapeXml(scene.title)}</text>`);
   out.push(...axisMarkup(scene));
@@ -77,11 +79,15 @@ function summary(map: IovaMap): string {
   return `IOVA map: ${map.lanes.length} IOAS, ${boxes} mappings and copies`;
 }
 
-function defs(): string {
+function defs(reserved: boolean): string {
   return [
     '<defs>',
     `<pattern id="page-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff" fill-opacity="0"/><line x1="0" y1="0" x2="0" y2="6" stroke="${PAGE_HATCH}" stroke-width="2" stroke-opacity="0.55"/></pattern>`,
     `<pattern id="remove-hatch" width="7" height="7" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><line x1="0" y1="0" x2="0" y2="7" stroke="${STATUS_COLORS.remove}" stroke-width="1.5" stroke-opacity="0.45"/></pattern>`,
+    // Only pictures with reserved windows carry this pattern (the others stay byte-identical).
+    ...(reserved
+      ? [`<pattern id="reserved-hatch" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><line x1="0" y1="0" x2="0" y2="5" stroke="${RESERVED_HATCH}" stroke-width="1.5" stroke-opacity="0.6"/></pattern>`]
+      : []),
     '</defs>',
   ].join('\n');
 }
@@ -139,6 +145,17 @@ function laneBackground(scene: Scene, g: LaneGeometry, index: number): string[] 
   for (const a of g.allowed) {
     out.push(
       `<rect class="allowed" x="${num(a.x1)}" y="${num(g.bandY - 5)}" width="${num(Math.max(1, a.x2 - a.x1))}" height="${num(g.bandHeight + 10)}" fill="${ALLOWED_FILL}" stroke="${ALLOWED_STROKE}" stroke-dasharray="4 3"/>`,
+    );
+  }
+  for (const w of g.reserved) {
+    const top = g.bandY - 5;
+    const height = g.bandHeight + 10;
+    out.push(
+      `<g class="reserved"><title>${escapeXml(`reserved: ${w.text}`)}</title>`,
+      `<rect x="${num(w.x1)}" y="${num(top)}" width="${num(Math.max(2, w.x2 - w.x1))}" height="${num(height)}" fill="url(#reserved-hatch)" stroke="${RESERVED_HATCH}" stroke-opacity="0.7"/>`,
+      ...(w.kind !== undefined ? [`<text x="${num((w.x1 + w.x2) / 2)}" y="${num(top + height / 2 + 4)}" text-anchor="middle" font-size="10" font-weight="bold" fill="${RESERVED_HATCH}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(w.kind)}</text>`] : []),
+      `<text class="reserved-label" x="${num(w.labelX)}" y="${num(w.labelY)}" font-size="10" fill="${RESERVED_HATCH}">${escapeXml(w.text)}</text>`,
+      '</g>',
     );
   }
   for (const x of scene.breaks) out.push(breakMark(x, g.bandY + g.bandHeight / 2, 9));
@@ -235,7 +252,7 @@ export function tooltipText(ioas: string, box: Box): string {
   return lines.join('\n');
 }
 
-type LegendSwatch = 'memory' | 'mapping' | 'copy' | 'predicted' | 'allowed' | 'page' | 'break' | BoxStatus;
+type LegendSwatch = 'memory' | 'mapping' | 'copy' | 'predicted' | 'allowed' | 'reserved' | 'page' | 'break' | BoxStatus;
 interface LegendItem {
   readonly swatch: LegendSwatch;
   readonly text: string;
@@ -254,6 +271,7 @@ function legendItems(map: IovaMap, scene: Scene): { items: LegendItem[]; height:
     [boxes.some((b) => b.kind === 'copy'), 'copy', 'copy (arrow from its source)'],
     [boxes.some((b) => b.predicted), 'predicted', 'kernel-chosen IOVA (≈ predicted)'],
     [map.lanes.some((l) => l.allowed.length > 0), 'allowed', 'allowed IOVA range'],
+    [map.lanes.some((l) => (l.reserved ?? []).length > 0), 'reserved', 'reserved by an attached device'],
     [true, 'page', 'zero page / top page'],
     [scene.breaks.length > 0, 'break', 'empty space, not to scale'],
   ];
@@ -296,6 +314,9 @@ function legendMarkup(items: readonly LegendItem[], top: number, fills: Readonly
         break;
       case 'allowed':
         out.push(`<rect x="${sx}" y="${sy}" width="20" height="12" fill="${ALLOWED_FILL}" stroke="${ALLOWED_STROKE}" stroke-dasharray="4 3"/>`);
+        break;
+      case 'reserved':
+        out.push(`<rect x="${sx}" y="${sy}" width="20" height="12" fill="url(#reserved-hatch)" stroke="${RESERVED_HATCH}" stroke-opacity="0.7"/>`);
         break;
       case 'page':
         out.push(`<rect x="${sx}" y="${sy}" width="20" height="12" fill="url(#page-hatch)" stroke="${PAGE_HATCH}" stroke-opacity="0.5"/>`);

@@ -4,7 +4,7 @@
 
 import { buildAxis, iovaToX, TOP_PAGE, ZERO_PAGE } from './axis.js';
 import type { Axis } from './axis.js';
-import { formatHex, formatSize } from './format.js';
+import { formatHex, formatReserved, formatSize } from './format.js';
 import { boxEnd } from './model.js';
 import type { Box, BoxStatus, IovaInterval, IovaMap, Lane } from './model.js';
 import { STATUS_MARKS } from './palette.js';
@@ -27,12 +27,14 @@ export function renderTextMap(map: IovaMap, options: TextMapOptions = {}): strin
   const barWidth = width - 4;
   const axis = buildAxis(axisInput(map), { width: barWidth, minBoxWidth: 2, breakWidth: 1, shadeWidth: 2, integral: true });
   const paint = (status: BoxStatus, text: string): string => (options.color && status !== 'same' ? `${ANSI[status]}${text}${RESET}` : text);
-  const out: string[] = [TEXT_LEGEND];
+  const reserved = map.lanes.some((l) => (l.reserved ?? []).length > 0);
+  const out: string[] = [reserved ? `${TEXT_LEGEND}   x: reserved by a device` : TEXT_LEGEND];
   for (const lane of map.lanes) {
     out.push('', paint(lane.status ?? 'same', laneHeading(lane)));
     out.push(`  [${bar(axis, lane)}]`);
     const widths = { name: Math.max(4, ...lane.boxes.map((b) => b.name.length)), range: Math.max(0, ...lane.boxes.map((b) => rangeText(b).length)) };
     lane.boxes.forEach((box, i) => out.push(paint(box.status, entryLine(box, keyOf(i), widths))));
+    for (const window of lane.reserved ?? []) out.push(`  x   reserved: ${formatReserved(window)}`);
     for (const name of lane.unplaced ?? []) out.push(`  ?   ${name}: kernel-chosen IOVA, not known yet`);
     if (lane.boxes.length === 0 && (lane.unplaced ?? []).length === 0) out.push('  (no mappings)');
   }
@@ -42,7 +44,7 @@ export function renderTextMap(map: IovaMap, options: TextMapOptions = {}): strin
 function axisInput(map: IovaMap): { boxes: IovaInterval[]; shaded: IovaInterval[] } {
   return {
     boxes: map.lanes.flatMap((l) => l.boxes.map((b) => ({ start: b.iova, last: boxEnd(b) - 1n }))),
-    shaded: map.lanes.flatMap((l) => l.allowed),
+    shaded: map.lanes.flatMap((l) => [...l.allowed, ...(l.reserved ?? []).map(({ start, last }) => ({ start, last }))]),
   };
 }
 
@@ -68,6 +70,7 @@ function bar(axis: Axis, lane: Lane): string {
   const row = new Array<string>(Math.ceil(axis.width)).fill('.');
   for (const piece of axis.pieces) if (piece.kind === 'gap' && piece.broken) fill(row, cells(axis, piece.start, piece.end), '/');
   for (const r of lane.allowed) fill(row, cells(axis, r.start, r.last + 1n), '-');
+  for (const r of lane.reserved ?? []) fill(row, cells(axis, r.start, r.last + 1n), 'x');
   for (const page of [ZERO_PAGE, TOP_PAGE]) fill(row, cells(axis, page.start, page.last + 1n), '^');
   const owner = new Array<number>(row.length).fill(-1);
   lane.boxes.forEach((box, i) => {

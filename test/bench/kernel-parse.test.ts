@@ -27,6 +27,8 @@ describe('kernel micro-benchmark output parser', () => {
     ['an unknown program', line({ impl: 'python', iterations: 10, calls: 40, seconds: 1, callsPerSecond: 40, nsPerCall: 1 })],
     ['a zero time', line({ impl: 'c', iterations: 10, calls: 40, seconds: 0, callsPerSecond: 40, nsPerCall: 1 })],
     ['a missing field', line({ impl: 'c', iterations: 10, calls: 40, seconds: 1, callsPerSecond: 40 })],
+    ['a non-positive fastest chunk', line({ impl: 'c', iterations: 10, calls: 40, seconds: 1, callsPerSecond: 40, nsPerCall: 1, bestChunkNsPerCall: 0 })],
+    ['a fastest chunk that is not a number', line({ impl: 'c', iterations: 10, calls: 40, seconds: 1, callsPerSecond: 40, nsPerCall: 1, bestChunkNsPerCall: '5' })],
     ['calls that are not 4 per iteration', line({ impl: 'c', iterations: 10, calls: 30, seconds: 1, callsPerSecond: 30, nsPerCall: 1 })],
   ])('rejects %s', (_what, text) => {
     expect(parseLoopOutput(text).ok).toBe(false);
@@ -41,6 +43,18 @@ describe('kernel micro-benchmark summary', () => {
     expect(summary.openKernelNsPerCall).toBe(150);
     expect(summary.ratio).toBeCloseTo(150 / 110, 12);
     expect(summary.iterations).toBe(1000);
+  });
+
+  it('takes each side\'s fastest chunk over all its runs for the least disturbed ratio', () => {
+    const withBest = (r: LoopResult, best: number): LoopResult => ({ ...r, bestChunkNsPerCall: best });
+    const summary = summarizeLoops([withBest(run('c', 100), 60), withBest(run('openKernel', 150), 90), withBest(run('c', 300), 50), withBest(run('openKernel', 120), 110)]);
+    if ('error' in summary) throw new Error(summary.error);
+    expect(summary.best).toEqual({ cNsPerCall: 50, openKernelNsPerCall: 90, ratio: 90 / 50 });
+    // A run of an older program without chunks: no best figures, the medians still stand.
+    const mixed = summarizeLoops([withBest(run('c', 100), 60), run('openKernel', 150)]);
+    if ('error' in mixed) throw new Error(mixed.error);
+    expect(mixed.best).toBeUndefined();
+    expect(mixed.ratio).toBe(1.5);
   });
 
   it('needs both programs and one iteration count', () => {

@@ -21,17 +21,17 @@ describe('plan view: devices', () => {
   it('shows the attach with its IOAS and the pinned bytes it adds, within the limit', () => {
     const text = renderPlan(planOf({ ...base, devices: [nic] }, base), PLAIN, { calls: false, memlockLimit: 8n << 20n });
     expect(text).toContain('  + device.nic0 (attach to ioas.dp) {');
-    expect(text).toContain('  ioas.dp: 0x0 -> 0x200000 (+0x200000 bytes)');
-    expect(text).toContain('total after apply: 0x200000 bytes, within the memlock limit 0x800000');
+    expect(text).toContain('  ioas.dp: 0 bytes -> 2 MiB (+2 MiB)');
+    expect(text).toContain('total after apply: 2 MiB, within the memlock limit 8 MiB');
   });
 
   it('says when the total passes the limit, and shows a move as detach + attach', () => {
     const moved = { ...base, devices: [{ ...nic, ioas: 'ctl' }] };
     const text = renderPlan(planOf({ ...base, devices: [nic] }, base), PLAIN, { calls: false, memlockLimit: 0x100000n });
-    expect(text).toContain('exceeds the memlock limit 0x100000');
+    expect(text).toContain('exceeds the memlock limit 1 MiB');
     const move = renderPlan(planOf(moved, { ...base, devices: [nic] }), PLAIN, { calls: false, memlockLimit: null });
     expect(move).toContain('-/+ device.nic0 (detach from ioas.dp, attach to ioas.ctl) {');
-    expect(move).toContain('  ioas.dp: 0x200000 -> 0x0 (-0x200000 bytes)');
+    expect(move).toContain('  ioas.dp: 2 MiB -> 0 bytes (-2 MiB)');
     expect(move).toContain('memlock limit unlimited');
   });
 

@@ -41,6 +41,17 @@ export interface NativeAddon {
   ioctl(fd: number, cmd: number, arg: Uint8Array): number;
   /** ioctl(2) after writing the address of `data` (u64 LE, 0 when empty) at `pointerOffset` of `arg`. */
   ioctlWithBuffer(fd: number, cmd: number, arg: Uint8Array, pointerOffset: number, data: Uint8Array): number;
+  /**
+   * The environment's scratch buffer (SCRATCH_BYTES, the same ArrayBuffer on every call): the
+   * kernel backend's structs are written into it and ioctlScratch* pass its address, so no typed
+   * array is resolved per call. Optional: an addon built before these existed lacks all three,
+   * and the backend then uses `ioctl`/`ioctlWithBuffer` on a buffer of its own (ioctl-channel.ts).
+   */
+  structScratch?(): ArrayBuffer;
+  /** ioctl(2) on the scratch buffer's first byte: 0 or errno. */
+  ioctlScratch?(fd: number, cmd: number): number;
+  /** ioctl(2) after writing the address of scratch + arrayOffset (u64 LE) at pointerOffset of the scratch buffer. */
+  ioctlScratchArray?(fd: number, cmd: number, pointerOffset: number, arrayOffset: number): number;
   mapMemory(options: MapMemoryOptions): MappedMemory;
   /** munmap(2): 0 or errno. */
   unmapMemory(addr: bigint, size: bigint): number;

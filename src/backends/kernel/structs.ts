@@ -1,8 +1,7 @@
 // Encoding and decoding of the iommufd uapi structs (include/uapi/linux/iommufd.h, Linux 6.12)
 // as little-endian bytes, with the offsets of spec §2. This is the only module that knows the
-// byte layout; the native addon only moves bytes. Every u64 is a bigint. Every encoder sets
-// `size` to the 6.12 struct size and leaves each `__reserved` field zero. Given a
-// StructScratch, an encoder writes into it instead of a fresh buffer (see below).
+// byte layout; the native addon only moves bytes. Every u64 is a bigint. Every writer sets
+// `size` to the 6.12 struct size and writes each `__reserved` field as zero.
 import type {
   DestroyArgs,
   IoasAllocArgs,
@@ -36,43 +35,14 @@ export const STRUCT_SIZE = {
 export const ALLOWED_IOVAS_OFFSET = 16;
 
 /**
- * Reusable zeroed memory for the structs (or arrays) of one context's calls. An ioctl is
- * synchronous and its outputs are decoded before the next call starts, so one buffer can serve
- * every call of a context; a fresh ArrayBuffer and DataView per call were most of openKernel's
- * per-call cost (bench/README.md, "kernel micro-benchmark").
+ * The structs are written by `write*` functions into a DataView at offset 0, every byte of the
+ * struct (reserved fields as zero), so a reused buffer needs no clearing: the kernel backend
+ * writes every call's struct into one scratch buffer (ioctl-channel.ts) and reads the outputs
+ * back with the `read*` functions. `encode*`/`decode*` are the same layouts on fresh byte arrays.
  */
-export class StructScratch {
-  readonly capacity: number;
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
-
-  constructor(capacity: number) {
-    this.capacity = capacity;
-    const buffer = new ArrayBuffer(capacity);
-    this.#bytes = new Uint8Array(buffer);
-    this.#view = new DataView(buffer);
-  }
-
-  /** The first `size` bytes, zeroed, and a view of the whole buffer (same offsets); valid until the next take. */
-  take(size: number): { bytes: Uint8Array; view: DataView } {
-    if (size > this.capacity) throw new RangeError(`a ${size}-byte struct does not fit a ${this.capacity}-byte scratch buffer`);
-    this.#bytes.fill(0, 0, size);
-    return { bytes: this.#bytes.subarray(0, size), view: this.#view };
-  }
-}
-
-/** Room for any struct here (the largest, iommu_test_cmd, is 72 bytes). */
-export const STRUCT_SCRATCH_SIZE = 128;
-
-function struct(size: number, scratch?: StructScratch): { bytes: Uint8Array; view: DataView } {
-  let region: { bytes: Uint8Array; view: DataView };
-  if (scratch) region = scratch.take(size);
-  else {
-    const bytes = new Uint8Array(size);
-    region = { bytes, view: new DataView(bytes.buffer) };
-  }
-  region.view.setUint32(0, size, true);
-  return region;
+function fresh(size: number): { bytes: Uint8Array; view: DataView } {
+  const bytes = new Uint8Array(size);
+  return { bytes, view: new DataView(bytes.buffer) };
 }
 
 function viewOf(bytes: Uint8Array, minSize: number): DataView {
@@ -81,21 +51,36 @@ function viewOf(bytes: Uint8Array, minSize: number): DataView {
 }
 
 // iommu_destroy (8): 0 size | 4 id
-export function encodeDestroy(a: DestroyArgs, scratch?: StructScratch): Uint8Array {
-  const { bytes, view } = struct(STRUCT_SIZE.destroy, scratch);
+export function writeDestroy(view: DataView, a: DestroyArgs): void {
+  view.setUint32(0, STRUCT_SIZE.destroy, true);
   view.setUint32(4, a.id, true);
+}
+
+export function encodeDestroy(a: DestroyArgs): Uint8Array {
+  const { bytes, view } = fresh(STRUCT_SIZE.destroy);
+  writeDestroy(view, a);
   return bytes;
 }
 
 // iommu_ioas_alloc (12): 0 size | 4 flags | 8 out_ioas_id
-export function encodeIoasAlloc(a: IoasAllocArgs, scratch?: StructScratch): Uint8Array {
-  const { bytes, view } = struct(STRUCT_SIZE.ioasAlloc, scratch);
+export function writeIoasAlloc(view: DataView, a: IoasAllocArgs): void {
+  view.setUint32(0, STRUCT_SIZE.ioasAlloc, true);
   view.setUint32(4, a.flags, true);
+  view.setUint32(8, 0, true);
+}
+
+export function encodeIoasAlloc(a: IoasAllocArgs): Uint8Array {
+  const { bytes, view } = fresh(STRUCT_SIZE.ioasAlloc);
+  writeIoasAlloc(view, a);
   return bytes;
 }
 
+export function readIoasAllocId(view: DataView): number {
+  return view.getUint32(8, true);
+}
+
 export function decodeIoasAllocOut(bytes: Uint8Array): IoasAllocOut {
-  return { outIoasId: viewOf(bytes, STRUCT_SIZE.ioasAlloc).getUint32(8, true) };
+  return { outIoasId: readIoasAllocId(viewOf(bytes, STRUCT_SIZE.ioasAlloc)) };
 }
 
 // iommu_iova_range (16): 0 start u64 | 8 last u64 (inclusive); arrays of them are contiguous.
@@ -109,94 +94,161 @@ export function encodeIovaRangeArray(ranges: readonly IovaRange[]): Uint8Array {
   return bytes;
 }
 
-export function decodeIovaRangeArray(bytes: Uint8Array, count: number): IovaRange[] {
-  const view = viewOf(bytes, count * STRUCT_SIZE.iovaRange);
+/** `count` ranges of an array that starts at `offset` of `view`. */
+export function readIovaRangeArray(view: DataView, offset: number, count: number): IovaRange[] {
   const ranges: IovaRange[] = [];
-  for (let i = 0; i < count; i++) {
-    ranges.push({ start: view.getBigUint64(i * 16, true), last: view.getBigUint64(i * 16 + 8, true) });
+  for (let i = 0, at = offset; i < count; i++, at += STRUCT_SIZE.iovaRange) {
+    ranges.push({ start: view.getBigUint64(at, true), last: view.getBigUint64(at + 8, true) });
   }
   return ranges;
 }
 
+export function decodeIovaRangeArray(bytes: Uint8Array, count: number): IovaRange[] {
+  return readIovaRangeArray(viewOf(bytes, count * STRUCT_SIZE.iovaRange), 0, count);
+}
+
 // iommu_ioas_iova_ranges (32): 0 size | 4 ioas_id | 8 num_iovas | 12 __reserved
 //                              | 16 allowed_iovas (user ptr, patched in by the addon) | 24 out_iova_alignment
-export function encodeIoasIovaRanges(a: { readonly ioasId: number; readonly numIovas: number }, scratch?: StructScratch): Uint8Array {
-  const { bytes, view } = struct(STRUCT_SIZE.ioasIovaRanges, scratch);
+export function writeIoasIovaRanges(view: DataView, a: { readonly ioasId: number; readonly numIovas: number }): void {
+  view.setUint32(0, STRUCT_SIZE.ioasIovaRanges, true);
   view.setUint32(4, a.ioasId, true);
   view.setUint32(8, a.numIovas, true);
+  view.setUint32(12, 0, true);
+  view.setBigUint64(16, 0n, true);
+  view.setBigUint64(24, 0n, true);
+}
+
+export function encodeIoasIovaRanges(a: { readonly ioasId: number; readonly numIovas: number }): Uint8Array {
+  const { bytes, view } = fresh(STRUCT_SIZE.ioasIovaRanges);
+  writeIoasIovaRanges(view, a);
   return bytes;
+}
+
+/** The output num_iovas: the true number of ranges. */
+export function readIoasIovaRangesCount(view: DataView): number {
+  return view.getUint32(8, true);
+}
+
+export function readIoasIovaRangesAlignment(view: DataView): bigint {
+  return view.getBigUint64(24, true);
 }
 
 export function decodeIoasIovaRangesOut(bytes: Uint8Array): { numIovas: number; outIovaAlignment: bigint } {
   const view = viewOf(bytes, STRUCT_SIZE.ioasIovaRanges);
-  return { numIovas: view.getUint32(8, true), outIovaAlignment: view.getBigUint64(24, true) };
+  return { numIovas: readIoasIovaRangesCount(view), outIovaAlignment: readIoasIovaRangesAlignment(view) };
 }
 
 // iommu_ioas_allow_iovas (24): 0 size | 4 ioas_id | 8 num_iovas | 12 __reserved | 16 allowed_iovas (user ptr)
-export function encodeIoasAllowIovas(a: { readonly ioasId: number; readonly numIovas: number }, scratch?: StructScratch): Uint8Array {
-  const { bytes, view } = struct(STRUCT_SIZE.ioasAllowIovas, scratch);
+export function writeIoasAllowIovas(view: DataView, a: { readonly ioasId: number; readonly numIovas: number }): void {
+  view.setUint32(0, STRUCT_SIZE.ioasAllowIovas, true);
   view.setUint32(4, a.ioasId, true);
   view.setUint32(8, a.numIovas, true);
+  view.setUint32(12, 0, true);
+  view.setBigUint64(16, 0n, true);
+}
+
+export function encodeIoasAllowIovas(a: { readonly ioasId: number; readonly numIovas: number }): Uint8Array {
+  const { bytes, view } = fresh(STRUCT_SIZE.ioasAllowIovas);
+  writeIoasAllowIovas(view, a);
   return bytes;
 }
 
 // iommu_ioas_map (40): 0 size | 4 flags | 8 ioas_id | 12 __reserved | 16 user_va | 24 length | 32 iova
-export function encodeIoasMap(a: IoasMapArgs, scratch?: StructScratch): Uint8Array {
-  const { bytes, view } = struct(STRUCT_SIZE.ioasMap, scratch);
+export function writeIoasMap(view: DataView, a: IoasMapArgs): void {
+  view.setUint32(0, STRUCT_SIZE.ioasMap, true);
   view.setUint32(4, a.flags, true);
   view.setUint32(8, a.ioasId, true);
+  view.setUint32(12, 0, true);
   view.setBigUint64(16, a.userVa, true);
   view.setBigUint64(24, a.length, true);
   view.setBigUint64(32, a.iova, true);
+}
+
+export function encodeIoasMap(a: IoasMapArgs): Uint8Array {
+  const { bytes, view } = fresh(STRUCT_SIZE.ioasMap);
+  writeIoasMap(view, a);
   return bytes;
 }
 
+export function readIoasMapIova(view: DataView): bigint {
+  return view.getBigUint64(32, true);
+}
+
 export function decodeIoasMapOut(bytes: Uint8Array): IoasMapOut {
-  return { iova: viewOf(bytes, STRUCT_SIZE.ioasMap).getBigUint64(32, true) };
+  return { iova: readIoasMapIova(viewOf(bytes, STRUCT_SIZE.ioasMap)) };
 }
 
 // iommu_ioas_copy (40): 0 size | 4 flags | 8 dst_ioas_id | 12 src_ioas_id | 16 length | 24 dst_iova | 32 src_iova
 // (no __reserved field)
-export function encodeIoasCopy(a: IoasCopyArgs, scratch?: StructScratch): Uint8Array {
-  const { bytes, view } = struct(STRUCT_SIZE.ioasCopy, scratch);
+export function writeIoasCopy(view: DataView, a: IoasCopyArgs): void {
+  view.setUint32(0, STRUCT_SIZE.ioasCopy, true);
   view.setUint32(4, a.flags, true);
   view.setUint32(8, a.dstIoasId, true);
   view.setUint32(12, a.srcIoasId, true);
   view.setBigUint64(16, a.length, true);
   view.setBigUint64(24, a.dstIova, true);
   view.setBigUint64(32, a.srcIova, true);
+}
+
+export function encodeIoasCopy(a: IoasCopyArgs): Uint8Array {
+  const { bytes, view } = fresh(STRUCT_SIZE.ioasCopy);
+  writeIoasCopy(view, a);
   return bytes;
+}
+
+export function readIoasCopyDstIova(view: DataView): bigint {
+  return view.getBigUint64(24, true);
 }
 
 export function decodeIoasCopyOut(bytes: Uint8Array): IoasCopyOut {
-  return { dstIova: viewOf(bytes, STRUCT_SIZE.ioasCopy).getBigUint64(24, true) };
+  return { dstIova: readIoasCopyDstIova(viewOf(bytes, STRUCT_SIZE.ioasCopy)) };
 }
 
 // iommu_ioas_unmap (24): 0 size | 4 ioas_id | 8 iova | 16 length (no __reserved field)
-export function encodeIoasUnmap(a: IoasUnmapArgs, scratch?: StructScratch): Uint8Array {
-  const { bytes, view } = struct(STRUCT_SIZE.ioasUnmap, scratch);
+export function writeIoasUnmap(view: DataView, a: IoasUnmapArgs): void {
+  view.setUint32(0, STRUCT_SIZE.ioasUnmap, true);
   view.setUint32(4, a.ioasId, true);
   view.setBigUint64(8, a.iova, true);
   view.setBigUint64(16, a.length, true);
+}
+
+export function encodeIoasUnmap(a: IoasUnmapArgs): Uint8Array {
+  const { bytes, view } = fresh(STRUCT_SIZE.ioasUnmap);
+  writeIoasUnmap(view, a);
   return bytes;
+}
+
+/** The output length: how many bytes were unmapped. */
+export function readIoasUnmapLength(view: DataView): bigint {
+  return view.getBigUint64(16, true);
 }
 
 export function decodeIoasUnmapOut(bytes: Uint8Array): IoasUnmapOut {
-  return { length: viewOf(bytes, STRUCT_SIZE.ioasUnmap).getBigUint64(16, true) };
+  return { length: readIoasUnmapLength(viewOf(bytes, STRUCT_SIZE.ioasUnmap)) };
 }
 
 // iommu_option (24): 0 size | 4 option_id | 8 op u16 | 10 __reserved u16 | 12 object_id | 16 val64
-export function encodeOption(a: OptionArgs, scratch?: StructScratch): Uint8Array {
-  const { bytes, view } = struct(STRUCT_SIZE.option, scratch);
+export function writeOption(view: DataView, a: OptionArgs): void {
+  view.setUint32(0, STRUCT_SIZE.option, true);
   view.setUint32(4, a.optionId, true);
   view.setUint16(8, a.op, true);
+  view.setUint16(10, 0, true);
   view.setUint32(12, a.objectId, true);
   view.setBigUint64(16, a.val64, true);
+}
+
+export function encodeOption(a: OptionArgs): Uint8Array {
+  const { bytes, view } = fresh(STRUCT_SIZE.option);
+  writeOption(view, a);
   return bytes;
 }
 
+export function readOptionVal64(view: DataView): bigint {
+  return view.getBigUint64(16, true);
+}
+
 export function decodeOptionOut(bytes: Uint8Array): OptionOut {
-  return { val64: viewOf(bytes, STRUCT_SIZE.option).getBigUint64(16, true) };
+  return { val64: readOptionVal64(viewOf(bytes, STRUCT_SIZE.option)) };
 }
 
 /** IOMMU_TEST_OP_ADD_RESERVED in drivers/iommu/iommufd/iommufd_test.h (CONFIG_IOMMUFD_TEST kernels). */
@@ -204,11 +256,18 @@ export const IOMMU_TEST_OP_ADD_RESERVED = 1;
 
 // iommu_test_cmd (72; min size 68 = offsetofend(last)): 0 size | 4 op | 8 id | 12 __reserved
 //                 | 16 union (add_reserved: 16 start u64 | 24 length u64) | ... | 64 last u32
-export function encodeTestAddReserved(a: { readonly ioasId: number; readonly start: bigint; readonly length: bigint }, scratch?: StructScratch): Uint8Array {
-  const { bytes, view } = struct(STRUCT_SIZE.testCmd, scratch);
+export function writeTestAddReserved(view: DataView, a: { readonly ioasId: number; readonly start: bigint; readonly length: bigint }): void {
+  // Most of the union is unused by this op: clear the whole struct first (a rare, test-only call).
+  for (let at = 0; at < STRUCT_SIZE.testCmd; at += 4) view.setUint32(at, 0, true);
+  view.setUint32(0, STRUCT_SIZE.testCmd, true);
   view.setUint32(4, IOMMU_TEST_OP_ADD_RESERVED, true);
   view.setUint32(8, a.ioasId, true);
   view.setBigUint64(16, a.start, true);
   view.setBigUint64(24, a.length, true);
+}
+
+export function encodeTestAddReserved(a: { readonly ioasId: number; readonly start: bigint; readonly length: bigint }): Uint8Array {
+  const { bytes, view } = fresh(STRUCT_SIZE.testCmd);
+  writeTestAddReserved(view, a);
   return bytes;
 }

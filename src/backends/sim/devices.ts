@@ -7,6 +7,8 @@
 //   device's reserved regions are reserved first, then iopt_table_add_domain runs: alignment,
 //   aperture complement, then the fill that pins every existing area. Each failure is the
 //   kernel's errno and leaves nothing behind.
+// - Attach of an attached device is the kernel's replace: the new HWPT is made while the old
+//   one stands (a fresh id), its domain before the reserved regions, and the old one goes last.
 // - While an IOAS has a domain, MAP and COPY pin: EFAULT for user memory that is not backed,
 //   ENOMEM when the charge passes RLIMIT_MEMLOCK in the pages' accounting mode.
 // - A HWPT holds a user of its IOAS (DESTROY -> EBUSY); a bound device and a HWPT with devices
@@ -86,77 +88,115 @@ function deviceOf(state: ContextState, devId: number): DeviceObject | null {
 
 /**
  * VFIO_DEVICE_ATTACH_IOMMUFD_PT with pt_id = an IOAS (auto domain) or an existing HWPT. An
- * attached device is moved instead (the kernel's replace), and stays where it was on failure.
+ * attached device is moved instead: the kernel's replace (iommufd_device_replace), which keeps
+ * the old domain until the new one is ready, so a failed move changes nothing.
  */
 export function attachDevice(state: ContextState, args: DeviceAttachArgs): UapiResult<DeviceAttachOut> {
   const device = deviceOf(state, args.devId);
   if (device === null) return fail(ERRNO.EBADF);
   const ptId = args.ptId >>> 0;
-  let previousIoas: number | null = null;
-  if (device.hwptId !== null) {
-    const current = state.hwpts.get(device.hwptId) as HwptObject;
-    if (ptId === current.id || ptId === current.ioasId) return ok({ ptId: current.id });
-    previousIoas = current.ioasId;
-    detachDevice(state, { devId: device.id });
-  }
-  const result = attachTo(state, device, ptId);
-  // Back where it was: it fitted there a moment ago, so this succeeds. (The kernel's replace
-  // never lets go of the old domain; here the re-made domain may get a new HWPT id.)
-  if (result.errno !== 0 && previousIoas !== null) attachTo(state, device, previousIoas);
-  return result;
-}
-
-function attachTo(state: ContextState, device: DeviceObject, ptId: number): UapiResult<DeviceAttachOut> {
+  const current = device.hwptId === null ? null : (state.hwpts.get(device.hwptId) as HwptObject);
   const hwpt = state.hwpts.get(ptId);
-  if (hwpt !== undefined) return attachToHwpt(state, device, hwpt);
+  if (hwpt !== undefined) return joinHwpt(state, device, hwpt, current);
   const ioas = state.objects.get(ptId);
   if (ioas === undefined) return fail(state.devices.has(ptId) ? ERRNO.EINVAL : ERRNO.ENOENT);
+  // iommufd_device_auto_get_domain: an automatic HWPT of the same profile on that IOAS first
+  // (for a replace onto the IOAS it is on, that is its own HWPT: nothing changes).
   for (const candidate of state.hwpts.values()) {
-    if (candidate.ioasId === ptId && candidate.profileName === device.profile.name) return attachToHwpt(state, device, candidate);
+    if (candidate.ioasId === ptId && candidate.profileName === device.profile.name) return joinHwpt(state, device, candidate, current);
   }
+  return current === null ? attachNewDomain(state, device, ptId) : replaceWithNewDomain(state, device, ptId, current);
+}
+
+const devOwner = (device: DeviceObject): string => `dev:${device.id}`;
+
+/** The fill that adds a domain to `iopt`: every existing area is pinned (EFAULT, ENOMEM). */
+function addDomain(state: ContextState, device: DeviceObject, ioasId: number, hwptId: number): number {
+  const { iopt } = state.objects.get(ioasId)!;
+  const pinned = pinnedPages(state);
+  const areas = function* (): Generator<PagesPiece> {
+    for (const area of iopt.areas) yield { pages: area.value.pages, startByte: area.value.startByte, length: area.last - area.start + 1n };
+  };
+  return iopt.addDomain(hwptId, device.profile.pageSize, profileReservedRanges(device.profile).aperture, () => pinPieces(state, areas(), pinned));
+}
+
+function recordHwpt(state: ContextState, device: DeviceObject, id: number, ioasId: number): HwptObject {
+  const hwpt: HwptObject = { id, ioasId, profileName: device.profile.name, pageSize: device.profile.pageSize, devices: new Set([device.id]) };
+  state.hwpts.set(id, hwpt);
+  device.hwptId = id;
+  return hwpt;
+}
+
+/**
+ * A first attach to an IOAS without a usable HWPT (iommufd_hwpt_paging_alloc, immediate
+ * attach): a new object id, taken before any check; the device's reserved regions, then the
+ * domain (alignment, aperture complement, fill). A failure leaves nothing behind.
+ */
+function attachNewDomain(state: ContextState, device: DeviceObject, ioasId: number): UapiResult<DeviceAttachOut> {
   const id = state.ids.allocate();
   if (id === null) return fail(ERRNO.EBUSY);
-  const { iopt } = ioas;
-  const ranges = profileReservedRanges(device.profile);
-  const devOwner = `dev:${device.id}`;
-  let rc = iopt.reserveAll(ranges.device, devOwner);
+  const { iopt } = state.objects.get(ioasId)!;
+  let rc = iopt.reserveAll(profileReservedRanges(device.profile).device, devOwner(device));
   if (rc === 0) {
-    const pinned = pinnedPages(state);
-    const areas = function* (): Generator<PagesPiece> {
-      for (const area of iopt.areas) yield { pages: area.value.pages, startByte: area.value.startByte, length: area.last - area.start + 1n };
-    };
-    rc = iopt.addDomain(id, device.profile.pageSize, ranges.aperture, () => pinPieces(state, areas(), pinned));
-    if (rc !== 0) iopt.removeReservedOwnedBy(devOwner);
+    rc = addDomain(state, device, ioasId, id);
+    if (rc !== 0) iopt.removeReservedOwnedBy(devOwner(device));
   }
   if (rc !== 0) {
     state.ids.release(id);
     return fail(rc);
   }
-  state.hwpts.set(id, { id, ioasId: ptId, profileName: device.profile.name, pageSize: device.profile.pageSize, devices: new Set([device.id]) });
-  device.hwptId = id;
+  recordHwpt(state, device, id, ioasId);
   return ok({ ptId: id });
 }
 
-/** A further device on an existing domain: only its reserved regions are added. */
-function attachToHwpt(state: ContextState, device: DeviceObject, hwpt: HwptObject): UapiResult<DeviceAttachOut> {
+/**
+ * A move onto an IOAS without a usable HWPT (replace, no immediate attach): the new HWPT and
+ * its domain are made while the old one still stands (so the new id is a fresh one), the
+ * domain first, then the device's reserved regions on the new IOAS (do_replace); only then is
+ * the old attachment let go.
+ */
+function replaceWithNewDomain(state: ContextState, device: DeviceObject, ioasId: number, current: HwptObject): UapiResult<DeviceAttachOut> {
+  const id = state.ids.allocate();
+  if (id === null) return fail(ERRNO.EBUSY);
+  const { iopt } = state.objects.get(ioasId)!;
+  let rc = addDomain(state, device, ioasId, id);
+  if (rc === 0) {
+    rc = iopt.reserveAll(profileReservedRanges(device.profile).device, devOwner(device));
+    if (rc !== 0) iopt.removeDomain(id);
+  }
+  if (rc !== 0) {
+    state.ids.release(id);
+    return fail(rc);
+  }
+  leaveHwpt(state, device, current, true);
+  recordHwpt(state, device, id, ioasId);
+  return ok({ ptId: id });
+}
+
+/**
+ * The device onto an existing HWPT: a first attach, or a replace (for its own HWPT, nothing
+ * changes). Only its reserved regions are added, and only on an IOAS it is not on already.
+ */
+function joinHwpt(state: ContextState, device: DeviceObject, hwpt: HwptObject, current: HwptObject | null): UapiResult<DeviceAttachOut> {
+  if (current === hwpt) return ok({ ptId: hwpt.id });
   if (hwpt.profileName !== device.profile.name) return fail(ERRNO.EINVAL);
   const ioas = state.objects.get(hwpt.ioasId);
   if (ioas === undefined) return fail(ERRNO.ENOENT);
-  const rc = ioas.iopt.reserveAll(profileReservedRanges(device.profile).device, `dev:${device.id}`);
-  if (rc !== 0) return fail(rc);
+  const sameIoas = current !== null && current.ioasId === hwpt.ioasId;
+  if (!sameIoas) {
+    const rc = ioas.iopt.reserveAll(profileReservedRanges(device.profile).device, devOwner(device));
+    if (rc !== 0) return fail(rc);
+  }
+  if (current !== null) leaveHwpt(state, device, current, !sameIoas);
   hwpt.devices.add(device.id);
   device.hwptId = hwpt.id;
   return ok({ ptId: hwpt.id });
 }
 
-/** VFIO_DEVICE_DETACH_IOMMUFD_PT: a no-op when not attached; the last device frees the auto HWPT. */
-export function detachDevice(state: ContextState, args: DeviceIdArgs): UapiResult {
-  const device = deviceOf(state, args.devId);
-  if (device === null) return fail(ERRNO.EBADF);
-  if (device.hwptId === null) return ok({});
-  const hwpt = state.hwpts.get(device.hwptId) as HwptObject;
+/** The device leaves `hwpt` (its reserved regions too, when asked); the last device frees an auto HWPT. */
+function leaveHwpt(state: ContextState, device: DeviceObject, hwpt: HwptObject, removeReserved: boolean): void {
   const ioas = state.objects.get(hwpt.ioasId);
-  ioas?.iopt.removeReservedOwnedBy(`dev:${device.id}`);
+  if (removeReserved) ioas?.iopt.removeReservedOwnedBy(devOwner(device));
   hwpt.devices.delete(device.id);
   device.hwptId = null;
   if (hwpt.devices.size === 0) {
@@ -164,6 +204,13 @@ export function detachDevice(state: ContextState, args: DeviceIdArgs): UapiResul
     state.hwpts.delete(hwpt.id);
     state.ids.release(hwpt.id);
   }
+}
+
+/** VFIO_DEVICE_DETACH_IOMMUFD_PT: a no-op when not attached; the last device frees the auto HWPT. */
+export function detachDevice(state: ContextState, args: DeviceIdArgs): UapiResult {
+  const device = deviceOf(state, args.devId);
+  if (device === null) return fail(ERRNO.EBADF);
+  if (device.hwptId !== null) leaveHwpt(state, device, state.hwpts.get(device.hwptId) as HwptObject, true);
   return ok({});
 }
 

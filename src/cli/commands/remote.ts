@@ -10,7 +10,7 @@ import type { LostReport } from '../../agent/instance.js';
 import type { LastOperation } from '../../agent/service.js';
 import type { Reply } from '../../agent/protocol.js';
 import { readLayoutText } from '../../config/load.js';
-import type { StateBody } from '../../model/recorded.js';
+import { emptyStateBody, type BackendKind, type StateBody } from '../../model/recorded.js';
 import { encodeJson, encodePlan, reviveBigints, toJsonValue } from '../../plan/encode.js';
 import type { Plan } from '../../plan/plan.js';
 import { planHasChanges } from '../../plan/plan.js';
@@ -28,7 +28,7 @@ import { loadLayoutOrReport } from './plan.js';
 import type { ShowOptions } from './show.js';
 import { SHOW_FORMAT_VERSION } from './show.js';
 
-type Connected = { client: AgentClient; lost: LostReport | null };
+type Connected = { client: AgentClient; lost: LostReport | null; backend: BackendKind };
 
 /** Connects and checks that a --backend given on the command line is the agent's. */
 async function connected(globals: GlobalOptions, io: CliIo): Promise<Connected | null> {
@@ -44,13 +44,13 @@ async function connected(globals: GlobalOptions, io: CliIo): Promise<Connected |
     c.client.close();
     return null;
   }
-  const info = hello.result as { backend: string; lost: LostReport | null };
+  const info = hello.result as { backend: BackendKind; lost: LostReport | null };
   if (globals.backendGiven && info.backend !== globals.backend) {
     io.stderr(`Error: --backend ${globals.backend} does not match the agent at ${path}, which holds the ${info.backend} backend; leave --backend out or use --backend ${info.backend}\n`);
     c.client.close();
     return null;
   }
-  return { client: c.client, lost: info.lost };
+  return { client: c.client, lost: info.lost, backend: info.backend };
 }
 
 function failed(reply: Reply, io: CliIo): number {
@@ -196,7 +196,7 @@ interface ShowResult {
 }
 
 export async function remoteShow(options: ShowOptions, globals: GlobalOptions, io: CliIo): Promise<number> {
-  return withAgent(globals, io, async ({ client }) => {
+  return withAgent(globals, io, async ({ client, backend }) => {
     const reply = await client.request('show');
     if (!reply.ok) return failed(reply, io);
     const shown = revive<ShowResult>(reply.result);
@@ -210,7 +210,8 @@ export async function remoteShow(options: ShowOptions, globals: GlobalOptions, i
       io.stdout(encodeJson({ formatVersion: SHOW_FORMAT_VERSION, lineage: shown.lineage, serial: shown.serial, state: shown.state }));
       return 0;
     }
-    const body: StateBody = shown.state ? { ...shown.state, sim: null } : { backend: globals.backend, options: { rlimitMode: 'user' }, memory: [], ioas: [], sim: null, journalSeq: 0, attention: null };
+    // An agent with no state yet shows the empty state of the backend it holds (not --backend's default).
+    const body: StateBody = shown.state ? { ...shown.state, sim: null } : emptyStateBody(backend);
     io.stdout(renderState(body, envelope));
     if (options.map !== false && body.ioas.length > 0) io.stdout(`\nIOVA map:\n${renderTextMap(stateToIovaMap(body), { color: io.color })}`);
     return 0;

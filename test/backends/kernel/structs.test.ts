@@ -3,9 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ALLOWED_IOVAS_OFFSET,
-  STRUCT_SCRATCH_SIZE,
   STRUCT_SIZE,
-  StructScratch,
   decodeIoasAllocOut,
   decodeIoasCopyOut,
   decodeIoasIovaRangesOut,
@@ -23,6 +21,23 @@ import {
   encodeIovaRangeArray,
   encodeOption,
   encodeTestAddReserved,
+  readIoasAllocId,
+  readIoasCopyDstIova,
+  readIoasIovaRangesAlignment,
+  readIoasIovaRangesCount,
+  readIoasMapIova,
+  readIoasUnmapLength,
+  readIovaRangeArray,
+  readOptionVal64,
+  writeDestroy,
+  writeIoasAlloc,
+  writeIoasAllowIovas,
+  writeIoasCopy,
+  writeIoasIovaRanges,
+  writeIoasMap,
+  writeIoasUnmap,
+  writeOption,
+  writeTestAddReserved,
 } from '../../../src/backends/kernel/structs.js';
 
 /** Builds the expected bytes from [offset, width, value] triples, little-endian. */
@@ -110,19 +125,52 @@ describe('uapi struct layouts (spec §2, little-endian)', () => {
   });
 });
 
-describe('struct scratch buffer', () => {
-  it('gives the same bytes as a fresh buffer, with no leftovers from a longer earlier struct', () => {
-    const scratch = new StructScratch(STRUCT_SCRATCH_SIZE);
-    // A 72-byte struct full of non-zero fields, then shorter ones into the same memory.
-    encodeTestAddReserved({ ioasId: 0xffffffff, start: (1n << 64n) - 1n, length: (1n << 64n) - 1n }, scratch);
-    const map = { flags: 7, ioasId: 9, userVa: 0x7f00_0000_1000n, length: 0x2000n, iova: 0xffff_ffff_ffff_f000n };
-    expect([...encodeIoasMap(map, scratch)]).toEqual([...encodeIoasMap(map)]);
-    const option = { optionId: 1, op: 1, objectId: 3, val64: 0n };
-    expect([...encodeOption(option, scratch)]).toEqual([...encodeOption(option)]);
-    expect([...encodeDestroy({ id: 5 }, scratch)]).toEqual([...encodeDestroy({ id: 5 })]);
+describe('writers into a reused buffer (the kernel backend\'s channel)', () => {
+  const map = { flags: 7, ioasId: 9, userVa: 0x7f00_0000_1000n, length: 0x2000n, iova: 0xffff_ffff_ffff_f000n };
+  const copy = { flags: 6, dstIoasId: 2, srcIoasId: 9, length: A64, dstIova: B64, srcIova: C64 };
+  const cases: [name: string, size: number, write: (view: DataView) => void, fresh: Uint8Array][] = [
+    ['destroy', STRUCT_SIZE.destroy, (v) => writeDestroy(v, { id: 5 }), encodeDestroy({ id: 5 })],
+    ['ioas_alloc', STRUCT_SIZE.ioasAlloc, (v) => writeIoasAlloc(v, { flags: 0 }), encodeIoasAlloc({ flags: 0 })],
+    ['ioas_iova_ranges', STRUCT_SIZE.ioasIovaRanges, (v) => writeIoasIovaRanges(v, { ioasId: 3, numIovas: 4 }), encodeIoasIovaRanges({ ioasId: 3, numIovas: 4 })],
+    ['ioas_allow_iovas', STRUCT_SIZE.ioasAllowIovas, (v) => writeIoasAllowIovas(v, { ioasId: 3, numIovas: 0 }), encodeIoasAllowIovas({ ioasId: 3, numIovas: 0 })],
+    ['ioas_map', STRUCT_SIZE.ioasMap, (v) => writeIoasMap(v, map), encodeIoasMap(map)],
+    ['ioas_copy', STRUCT_SIZE.ioasCopy, (v) => writeIoasCopy(v, copy), encodeIoasCopy(copy)],
+    ['ioas_unmap', STRUCT_SIZE.ioasUnmap, (v) => writeIoasUnmap(v, { ioasId: 1, iova: A64, length: B64 }), encodeIoasUnmap({ ioasId: 1, iova: A64, length: B64 })],
+    ['option', STRUCT_SIZE.option, (v) => writeOption(v, { optionId: 1, op: 1, objectId: 3, val64: 0n }), encodeOption({ optionId: 1, op: 1, objectId: 3, val64: 0n })],
+    ['test_cmd add_reserved', STRUCT_SIZE.testCmd, (v) => writeTestAddReserved(v, { ioasId: 4, start: 0x1000n, length: 0x2000n }), encodeTestAddReserved({ ioasId: 4, start: 0x1000n, length: 0x2000n })],
+  ];
+
+  for (const [name, size, write, fresh] of cases) {
+    it(`${name}: writes every byte of the struct, so a dirty buffer gives the fresh bytes`, () => {
+      const buffer = new Uint8Array(256).fill(0xff);
+      write(new DataView(buffer.buffer));
+      expect([...buffer.subarray(0, size)]).toEqual([...fresh]);
+      // Nothing past the struct is touched (an IOVA_RANGES array may live there).
+      expect(buffer.subarray(size).every((b) => b === 0xff)).toBe(true);
+    });
+  }
+
+  it('readers take the outputs from the same offsets as the decoders', () => {
+    const view = new DataView(new ArrayBuffer(256));
+    view.setUint32(8, 0x7fffffff, true);
+    expect(readIoasAllocId(view)).toBe(0x7fffffff);
+    view.setBigUint64(32, C64, true);
+    expect(readIoasMapIova(view)).toBe(C64);
+    view.setBigUint64(24, B64, true);
+    expect(readIoasCopyDstIova(view)).toBe(B64);
+    expect(readIoasIovaRangesAlignment(view)).toBe(B64);
+    view.setUint32(8, 3, true);
+    expect(readIoasIovaRangesCount(view)).toBe(3);
+    view.setBigUint64(16, A64, true);
+    expect(readIoasUnmapLength(view)).toBe(A64);
+    expect(readOptionVal64(view)).toBe(A64);
   });
 
-  it('refuses a struct larger than its buffer', () => {
-    expect(() => encodeIoasMap({ flags: 0, ioasId: 1, userVa: 0n, length: 0n, iova: 0n }, new StructScratch(16))).toThrow(RangeError);
+  it('readIovaRangeArray reads the ranges of an array placed at an offset', () => {
+    const ranges = [{ start: A64, last: B64 }, { start: 0n, last: C64 }];
+    const buffer = new Uint8Array(256);
+    buffer.set(encodeIovaRangeArray(ranges), 128);
+    expect(readIovaRangeArray(new DataView(buffer.buffer), 128, 2)).toEqual(ranges);
+    expect(readIovaRangeArray(new DataView(buffer.buffer), 128, 0)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // Thin system-call shims for the ioasform kernel backend (plain N-API, no node-addon-api).
 //
-// This file does only what TypeScript cannot do: open a device, ioctl on a byte buffer, map and
+// This file does only what TypeScript cannot do: open a device, ioctl on a byte buffer (or on the
+// environment's scratch buffer, the fast path of every iommufd call), map and
 // unmap backing memory at a chosen alignment, and pass fds over a Unix socket. It has no policy
 // and knows no iommufd struct: encoding lives in src/backends/kernel/structs.ts. Every failure
 // is reported as a positive errno number (never a string, never a thrown JS exception); a
@@ -162,6 +163,106 @@ static napi_value IoctlWithBuffer(napi_env env, napi_callback_info info) {
   for (int i = 0; i < 8; i++) arg[off + i] = (uint8_t)(addr >> (8 * i));
   int rc = ioctl((int)fd, (unsigned long)cmd, (void *)arg);
   return make_int(env, rc < 0 ? errno : 0);
+}
+
+// ---- the per-environment scratch buffer --------------------------------------------------
+//
+// One zeroed ArrayBuffer per Node environment (main thread or worker), created when the module
+// loads and kept alive by a reference in the instance data. The TypeScript side encodes every
+// struct of a call into it (structs.ts StructScratch) and calls ioctlScratch(fd, cmd): the
+// address is known here, so no typed array is resolved per call, which was the larger part of
+// the N-API crossing (bench/README.md, "Kernel micro-benchmark"). An ArrayBuffer's backing
+// store never moves, and ioctls are synchronous, so one buffer serves every context of the
+// environment.
+
+#define SCRATCH_BYTES 2048
+
+typedef struct {
+  uint8_t *data;
+  napi_ref buffer;
+} scratch_t;
+
+static void scratch_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  scratch_t *s = data;
+  napi_delete_reference(env, s->buffer);
+  free(s);
+}
+
+static int scratch_init(napi_env env) {
+  scratch_t *s = calloc(1, sizeof *s);
+  if (!s) return 0;
+  napi_value buffer;
+  void *data;
+  if (napi_create_arraybuffer(env, SCRATCH_BYTES, &data, &buffer) != napi_ok ||
+      napi_create_reference(env, buffer, 1, &s->buffer) != napi_ok) {
+    free(s);
+    return 0;
+  }
+  memset(data, 0, SCRATCH_BYTES);
+  s->data = data;
+  if (napi_set_instance_data(env, s, scratch_finalize, NULL) != napi_ok) {
+    napi_delete_reference(env, s->buffer);
+    free(s);
+    return 0;
+  }
+  return 1;
+}
+
+static scratch_t *scratch_of(napi_env env) {
+  void *s = NULL;
+  napi_get_instance_data(env, &s);
+  return s;
+}
+
+// structScratch() -> ArrayBuffer: the environment's scratch buffer (the same object every time).
+static napi_value StructScratch(napi_env env, napi_callback_info info) {
+  (void)info;
+  scratch_t *s = scratch_of(env);
+  napi_value out;
+  if (!s || napi_get_reference_value(env, s->buffer, &out) != napi_ok) return type_error(env, "structScratch: no scratch buffer");
+  return out;
+}
+
+// ioctlScratch(fd: number, cmd: number) -> 0 | errno: the ioctl on the scratch buffer's first byte.
+static napi_value IoctlScratch(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  size_t argc = 2;
+  int32_t fd;
+  uint32_t cmd;
+  scratch_t *s = scratch_of(env);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_uint32(env, argv[1], &cmd) != napi_ok || !s)
+    return type_error(env, "ioctlScratch(fd: number, cmd: number)");
+  int rc = ioctl(fd, (unsigned long)cmd, (void *)s->data);
+  napi_value out;
+  napi_create_int32(env, rc < 0 ? errno : 0, &out);
+  return out;
+}
+
+// ioctlScratchArray(fd, cmd, pointerOffset, arrayOffset) -> 0 | errno: writes the address of
+// scratch + arrayOffset (u64 LE) at pointerOffset of the scratch struct, then the ioctl; the
+// struct's array (IOVA_RANGES, ALLOW_IOVAS) lives in the same buffer, after the struct.
+static napi_value IoctlScratchArray(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  size_t argc = 4;
+  int32_t fd;
+  uint32_t cmd, pointer_off, array_off;
+  scratch_t *s = scratch_of(env);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_uint32(env, argv[1], &cmd) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &pointer_off) != napi_ok || napi_get_value_uint32(env, argv[3], &array_off) != napi_ok || !s)
+    return type_error(env, "ioctlScratchArray(fd: number, cmd: number, pointerOffset: number, arrayOffset: number)");
+  napi_value out;
+  if ((uint64_t)pointer_off + 8 > SCRATCH_BYTES || array_off > SCRATCH_BYTES) {
+    napi_create_int32(env, EINVAL, &out);
+    return out;
+  }
+  uint64_t addr = (uint64_t)(uintptr_t)(s->data + array_off);
+  for (int i = 0; i < 8; i++) s->data[pointer_off + i] = (uint8_t)(addr >> (8 * i));
+  int rc = ioctl(fd, (unsigned long)cmd, (void *)s->data);
+  napi_create_int32(env, rc < 0 ? errno : 0, &out);
+  return out;
 }
 
 // ---- backing memory -------------------------------------------------------------------------
@@ -429,6 +530,10 @@ static napi_value PeerCred(napi_env env, napi_callback_info info) {
 // ---- module ---------------------------------------------------------------------------------
 
 static napi_value Init(napi_env env, napi_value exports) {
+  if (!scratch_init(env)) {
+    napi_throw_error(env, NULL, "iommufd addon: cannot allocate the scratch buffer");
+    return NULL;
+  }
   napi_property_descriptor props[] = {
     { "open", NULL, Open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "close", NULL, Close, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -440,6 +545,9 @@ static napi_value Init(napi_env env, napi_value exports) {
     { "sendFds", NULL, SendFds, NULL, NULL, NULL, napi_enumerable, NULL },
     { "recvFds", NULL, RecvFds, NULL, NULL, NULL, napi_enumerable, NULL },
     { "peerCred", NULL, PeerCred, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "structScratch", NULL, StructScratch, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "ioctlScratch", NULL, IoctlScratch, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "ioctlScratchArray", NULL, IoctlScratchArray, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
