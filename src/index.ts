@@ -30,6 +30,8 @@ export { renderDrift } from './cli/drift-view.js';
 export type { KernelHeldBackend, OpenKernelHeldResult } from './apply/kernel-held.js';
 export { withFault } from './backends/faulty.js';
 export { openKernel, KernelUnavailableError } from './backends/kernel/kernel.js';
+export { vfioDeviceInfo } from './backends/kernel/devices.js';
+export type { VfioDeviceInfo } from './backends/kernel/vfio-structs.js';
 export type { KernelContext, KernelOptions, KernelUnavailableCode, RawResult } from './backends/kernel/kernel.js';
 export { connectAgent, type AgentClient, type ConnectResult } from './agent/client.js';
 export { requestHandover, type Handover, type HandoverResult } from './agent/handover.js';

@@ -8,7 +8,11 @@ import type { HeldBackend } from '../apply/target.js';
 import type { BackendKind, StateBody } from '../model/recorded.js';
 
 /** One fd a handover passes, in SCM_RIGHTS order. */
-export type HandoverFd = { readonly kind: 'iommufd'; readonly fd: number } | { readonly kind: 'memory'; readonly name: string; readonly size: bigint; readonly fd: number | null };
+export type HandoverFd =
+  | { readonly kind: 'iommufd'; readonly fd: number }
+  | { readonly kind: 'memory'; readonly name: string; readonly size: bigint; readonly fd: number | null }
+  /** A bound VFIO device: its cdev fd, bound to the iommufd passed with it (dev id and HWPT id valid there). */
+  | { readonly kind: 'device'; readonly name: string; readonly devId: number; readonly ioas: string; readonly ptId: number; readonly fd: number | null };
 
 export interface AgentBackend {
   readonly held: HeldBackend;

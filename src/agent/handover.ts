@@ -8,7 +8,12 @@ import { FrameSplitter, MAX_RESPONSE_BYTES, PROTOCOL_VERSION, encodeFrame, parse
 
 export interface HandoverResult {
   readonly ioas: readonly { readonly name: string; readonly id: number; readonly entries: readonly { readonly name: string; readonly iova: string; readonly length: string }[] }[];
-  readonly fds: readonly ({ readonly index: number; readonly kind: 'iommufd' } | { readonly index?: number; readonly kind: 'memory'; readonly name: string; readonly size: string; readonly transferable?: false })[];
+  readonly fds: readonly (
+    | { readonly index: number; readonly kind: 'iommufd' }
+    | { readonly index?: number; readonly kind: 'memory'; readonly name: string; readonly size: string; readonly transferable?: false }
+    /** A VFIO device cdev fd, bound to the passed iommufd (devId) and attached to `ioas` (HWPT ptId). */
+    | { readonly index?: number; readonly kind: 'device'; readonly name: string; readonly devId: number; readonly ioas: string; readonly ptId: number; readonly transferable?: false }
+  )[];
 }
 
 export type Handover =

@@ -17,6 +17,9 @@ export interface LostReport {
   readonly mappings: number;
   readonly memory: number;
   readonly ioasNames: readonly string[];
+  /** The devices that were bound and attached: their fds closed with the agent, which unbound them. */
+  readonly devices: number;
+  readonly deviceNames: readonly string[];
   readonly previous: AgentInstance | null;
   readonly message: string;
 }
@@ -42,13 +45,17 @@ export async function writeInstance(stateDir: string, instance: AgentInstance): 
 export function lostWith(body: StateBody, previous: AgentInstance | null): LostReport | null {
   const mappings = body.ioas.reduce((n, i) => n + i.entries.length, 0);
   if (body.ioas.length === 0 && body.memory.length === 0) return null;
+  const devices = body.devices ?? [];
+  const deviceText = devices.length > 0 ? `, ${devices.length} device(s) (${devices.map((d) => d.name).join(', ')}: detached and unbound when their fds closed),` : '';
   const who = previous ? `agent pid ${previous.pid} started ${previous.startedAt}` : 'an agent instance that left no record';
   return {
     ioas: body.ioas.length,
     mappings,
     memory: body.memory.length,
     ioasNames: body.ioas.map((i) => i.name),
+    devices: devices.length,
+    deviceNames: devices.map((d) => d.name),
     previous,
-    message: `lost ${body.ioas.length} IOAS(es) and ${mappings} mapping(s)/copies over ${body.memory.length} memory region(s) held by ${who}: the kernel destroyed them when that agent's /dev/iommu fd closed; the state now records an empty layout`,
+    message: `lost ${body.ioas.length} IOAS(es)${deviceText} and ${mappings} mapping(s)/copies over ${body.memory.length} memory region(s) held by ${who}: the kernel destroyed them when that agent's /dev/iommu fd closed; the state now records an empty layout`,
   };
 }

@@ -2,6 +2,7 @@
 // regions (openKernelHeld, src/apply/kernel-held.ts). Closing it unmaps the regions and closes the
 // fd, which destroys every IOAS on it.
 import { openKernelHeld } from '../apply/kernel-held.js';
+import type { StateBody } from '../model/recorded.js';
 import type { HandoverFd, OpenedBackend } from './backend.js';
 
 export async function openKernelBackend(): Promise<OpenedBackend> {
@@ -16,14 +17,21 @@ export async function openKernelBackend(): Promise<OpenedBackend> {
     ok: true,
     backend: {
       held,
-      // In the order the state declares the regions; anonymous memory has no fd to pass.
-      handoverFds: (body) => {
-        const fds = held.regionFds();
-        const list: HandoverFd[] = [{ kind: 'iommufd', fd: held.iommufdFd() }];
-        for (const m of body.memory) list.push({ kind: 'memory', name: m.name, size: m.size, fd: fds.get(m.name) ?? null });
-        return list;
-      },
+      handoverFds: (body) => handoverList(body, held.iommufdFd(), held.regionFds(), held.ctx.deviceFds()),
       close: () => void held.close(),
     },
   };
+}
+
+/**
+ * What a kernel agent hands over, in SCM_RIGHTS order: the iommufd, the regions in the order the
+ * state declares them (anonymous memory has no fd to pass), then the bound devices in the state's
+ * (name) order. A VMM or dataplane receiving the iommufd drives each device through its cdev fd,
+ * already bound to that iommufd (dev id) and attached (HWPT id).
+ */
+export function handoverList(body: StateBody, iommufd: number, regionFds: ReadonlyMap<string, number>, deviceFds: ReadonlyMap<number, number>): HandoverFd[] {
+  const list: HandoverFd[] = [{ kind: 'iommufd', fd: iommufd }];
+  for (const m of body.memory) list.push({ kind: 'memory', name: m.name, size: m.size, fd: regionFds.get(m.name) ?? null });
+  for (const d of body.devices ?? []) list.push({ kind: 'device', name: d.name, devId: d.devId, ioas: d.ioas, ptId: d.ptId, fd: deviceFds.get(d.devId) ?? null });
+  return list;
 }

@@ -272,7 +272,10 @@ function serveConnection(socket: Socket, ctx: ConnectionContext): void {
     if (passing > MAX_PASSED_FDS) return errorReply(request.id, 'HANDOVER_TOO_MANY_FDS', `${passing} fds exceed the ${MAX_PASSED_FDS} one sendmsg carries`);
     const body = ctx.service.committedBody();
     let index = 0;
-    const listed = fds.map((f) => (f.kind === 'iommufd' ? { index: index++, kind: 'iommufd' } : f.fd === null ? { kind: 'memory', name: f.name, size: f.size, transferable: false } : { index: index++, kind: 'memory', name: f.name, size: f.size }));
+    const listed = fds.map((f) => {
+      const described = f.kind === 'iommufd' ? { kind: 'iommufd' } : f.kind === 'memory' ? { kind: 'memory', name: f.name, size: f.size } : { kind: 'device', name: f.name, devId: f.devId, ioas: f.ioas, ptId: f.ptId };
+      return f.fd === null ? { ...described, transferable: false } : { index: index++, ...described };
+    });
     return okReply(request.id, {
       ioas: body.ioas.map((i) => ({ name: i.name, id: i.id, entries: i.entries.map((e) => ({ name: e.name, iova: e.areas[0]?.iova ?? 0n, length: e.areas.reduce((n, a) => n + a.length, 0n) })) })),
       fds: listed,

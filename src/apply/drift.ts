@@ -8,14 +8,18 @@
 //     puts it (then both are unmapped again), because no uapi call reads the allowed list back;
 //   - each recorded area still exists: COPY of its exact IOVA range into a scratch IOAS succeeds
 //     (ENOENT means part of it is no longer mapped), then UNMAP of the copy; the scratch IOAS is
-//     destroyed at the end.
+//     destroyed at the end;
+//   - each recorded device is still bound (IOMMU_GET_HW_INFO on its device id: ENOENT = no such
+//     device object) and still attached to its IOAS (the IOAS's IOVA_RANGES still excludes the
+//     device's reserved windows and has its page alignment; a detach lifts both).
 // What it cannot see is listed in docs/drift.md (extra mappings someone added elsewhere, the user
 // VA and access rights behind an area, which of two equal-range areas it is).
 import type { SimContext } from '../backends/sim/index.js';
-import { entryAddress, ioasAddress, OPTIONS_ADDRESS } from '../plan/diff.js';
+import { deviceAddress, entryAddress, ioasAddress, OPTIONS_ADDRESS } from '../plan/diff.js';
+import { profileReservedRanges } from '../model/device-profile.js';
 import type { IovaRange, RlimitMode } from '../model/layout.js';
-import type { RecordedIoas, StateBody } from '../model/recorded.js';
-import { replayOnSimulator } from './replay.js';
+import type { RecordedDevice, RecordedIoas, StateBody } from '../model/recorded.js';
+import { recordedProfile, replayOnSimulator } from './replay.js';
 import {
   IOMMU_IOAS_MAP_READABLE,
   IOMMU_OPTION_HUGE_PAGES,
@@ -26,12 +30,12 @@ import {
   type UapiContext,
 } from '../model/uapi.js';
 
-export type DriftKind = 'ioas-missing' | 'iova-ranges' | 'option' | 'allowed-iovas' | 'area-missing' | 'probe-failed';
+export type DriftKind = 'ioas-missing' | 'iova-ranges' | 'option' | 'allowed-iovas' | 'area-missing' | 'device-missing' | 'device-detached' | 'probe-failed';
 
 /** One difference between the recorded state and the backend, as plain data. */
 export interface Drift {
   readonly kind: DriftKind;
-  /** The plan address of the object (`options`, `ioas.NAME`, `ioas.NAME/mapping.NAME`). */
+  /** The plan address of the object (`options`, `ioas.NAME`, `ioas.NAME/mapping.NAME`, `device.NAME`). */
   readonly address: string;
   /** What the state file says, in words. */
   readonly recorded: string;
@@ -109,6 +113,51 @@ async function checkIoas(ctx: UapiContext, body: StateBody, ioas: RecordedIoas, 
 }
 
 /**
+ * Whether IOVA_RANGES shows what an attached device imposes on its IOAS: alignment at least the
+ * domain's page size, and no usable range inside one of its reserved windows or outside its
+ * aperture. Detaching the device lifts all of it (the kernel drops the device's reservations and
+ * the domain's geometry), so a mismatch is an exact sign for a device the profile describes.
+ */
+function showsAttached(ranges: IovaRangesResult, device: RecordedDevice): boolean | null {
+  const profile = recordedProfile(device);
+  if (profile === null || !isOk(ranges)) return null;
+  const { device: windows, aperture } = profileReservedRanges(profile);
+  const reserved = [...windows, ...aperture];
+  const overlaps = (a: IovaRange, b: IovaRange): boolean => a.start <= b.last && b.start <= a.last;
+  return ranges.outIovaAlignment >= profile.pageSize && !ranges.ranges.some((r) => reserved.some((w) => overlaps(r, w)));
+}
+
+/** Bound (GET_HW_INFO) and attached (the IOAS's IOVA_RANGES) for every recorded device. */
+async function checkDevices(ctx: UapiContext, body: StateBody, rangesOf: ReadonlyMap<string, IovaRangesResult>): Promise<Drift[]> {
+  const drifts: Drift[] = [];
+  for (const device of body.devices ?? []) {
+    const address = deviceAddress(device.name);
+    if (!ctx.deviceInfo) {
+      drifts.push({ kind: 'probe-failed', address, recorded: `device id ${device.devId}`, actual: 'not checked: this backend cannot ask about devices' });
+      continue;
+    }
+    const info = await ctx.deviceInfo({ devId: device.devId });
+    if (info.code === 'ENOENT') {
+      drifts.push({ kind: 'device-missing', address, recorded: `bound as device id ${device.devId}`, actual: 'no such device object (GET_HW_INFO: ENOENT): its VFIO fd was closed' });
+      continue;
+    }
+    if (!isOk(info)) {
+      drifts.push({ kind: 'probe-failed', address, recorded: `device id ${device.devId}`, actual: `GET_HW_INFO failed with ${info.code}` });
+      continue;
+    }
+    const ranges = rangesOf.get(device.ioas);
+    if (ranges === undefined) {
+      drifts.push({ kind: 'device-detached', address, recorded: `attached to ioas.${device.ioas} (HWPT id ${device.ptId})`, actual: `ioas.${device.ioas} is gone, so the device is not attached to it` });
+      continue;
+    }
+    const attached = showsAttached(ranges, device);
+    if (attached === null) drifts.push({ kind: 'probe-failed', address, recorded: `attached to ioas.${device.ioas}`, actual: `not checked: no device model recorded for profile '${device.profile}' or IOVA_RANGES failed` });
+    else if (!attached) drifts.push({ kind: 'device-detached', address, recorded: `attached to ioas.${device.ioas} (HWPT id ${device.ptId}, profile ${device.profile})`, actual: `IOVA_RANGES ${describeRanges(ranges)} no longer shows its reserved windows and alignment: detached` });
+  }
+  return drifts;
+}
+
+/**
  * Compares the recorded state with the backend through the uapi. Returns [] when everything it can
  * see matches. The backend is left as it was (probe maps and copies are undone, the scratch IOAS
  * destroyed); it must not be used concurrently while this runs.
@@ -129,6 +178,8 @@ export async function checkDrift(ctx: UapiContext, body: StateBody): Promise<Dri
     if (ranges.code === 'ENOENT') drifts.push({ kind: 'ioas-missing', address: ioasAddress(ioas.name), recorded: `IOAS id ${ioas.id}`, actual: 'no such IOAS (ENOENT)' });
     else present.push({ ioas, ranges });
   }
+  // Devices before the scratch IOAS too: it could take the id of a device that is gone.
+  drifts.push(...(await checkDevices(ctx, body, new Map(present.map(({ ioas, ranges }) => [ioas.name, ranges])))));
   if (present.length === 0) return drifts;
 
   const replayed = replayOnSimulator(body);

@@ -147,7 +147,7 @@ export async function runTableStep(env: RunnerEnv, table: WorkingTable, step: St
         await ctx.deviceUnbind({ devId: bound.devId });
         return failed(step, attached);
       }
-      table.setDevice({ ...step.device, devId: bound.devId, ptId: attached.ptId });
+      table.setDevice({ ...step.device, devId: bound.devId, ptId: attached.ptId, resolvedProfile: profile });
       return { ok: true, output: { op: 'attach', devId: bound.devId, ptId: attached.ptId } };
     }
     case 'detach': {

@@ -17,7 +17,7 @@ export interface FaultyContext extends UapiContext {
 
 const METHODS: readonly UapiMethod[] = ['destroy', 'ioasAlloc', 'ioasAllowIovas', 'ioasIovaRanges', 'ioasMap', 'ioasCopy', 'ioasUnmap', 'option'];
 /** Wrapped (and counted) only when the inner backend has them. */
-const DEVICE_METHODS: readonly DeviceMethod[] = ['deviceBind', 'deviceAttach', 'deviceDetach', 'deviceUnbind'];
+const DEVICE_METHODS: readonly DeviceMethod[] = ['deviceBind', 'deviceAttach', 'deviceDetach', 'deviceUnbind', 'deviceInfo'];
 
 /** A call counter that several wrappers (uapi context, memory holder) can share. */
 export interface CallCounter {

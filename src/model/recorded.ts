@@ -3,6 +3,7 @@
 // the live table the step runner updates call by call. The planner diffs a desired Layout against
 // it; `show` prints it; drift checks compare it with what the backend reports.
 
+import type { DeviceProfile } from './device-profile.js';
 import type { Access, Backing, Device, IovaRange, Layout, RlimitMode } from './layout.js';
 import type { Area, EntrySpec } from './step.js';
 
@@ -39,6 +40,14 @@ export interface RecordedDevice extends Device {
   readonly devId: number;
   /** The HWPT the attach answered (pt_id out: the automatic domain on the IOAS). */
   readonly ptId: number;
+  /**
+   * The device model the bind used, as resolved at apply time: the built-in profile, or for
+   * `host` the reserved regions read from sysfs then. A simulator rebuilt from the record
+   * (src/apply/replay.ts) attaches with exactly this, so plans and the drift check predict the
+   * kernel's reserved windows without reading sysfs again. Absent in states written before it
+   * existed (replay then falls back to the built-in profile of that name).
+   */
+  readonly resolvedProfile?: DeviceProfile;
 }
 
 /** Set when an apply failed and its rollback could not undo everything (exit code 3). */

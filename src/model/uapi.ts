@@ -32,6 +32,7 @@ export const IOMMUFD_CMD = {
   IOAS_UNMAP: 0x3b86,
   OPTION: 0x3b87,
   VFIO_IOAS: 0x3b88,
+  GET_HW_INFO: 0x3b8a,
   TEST_CMD: 0x3ba0,
 } as const;
 
@@ -179,10 +180,16 @@ export interface UapiContext {
   deviceAttach?(args: DeviceAttachArgs): Awaitable<UapiResult<DeviceAttachOut>>;
   deviceDetach?(args: DeviceIdArgs): Awaitable<UapiResult>;
   deviceUnbind?(args: DeviceIdArgs): Awaitable<UapiResult>;
+  /**
+   * IOMMU_GET_HW_INFO on a device object id with no data buffer: OK while the device is bound to
+   * this context, ENOENT when no device object has that id. Reads nothing else and changes
+   * nothing, so the drift check uses it to see whether a recorded device is still bound.
+   */
+  deviceInfo?(args: DeviceIdArgs): Awaitable<UapiResult>;
 }
 
 /** The device methods of UapiContext (not part of UapiMethod: they are optional). */
-export type DeviceMethod = 'deviceBind' | 'deviceAttach' | 'deviceDetach' | 'deviceUnbind';
+export type DeviceMethod = 'deviceBind' | 'deviceAttach' | 'deviceDetach' | 'deviceUnbind' | 'deviceInfo';
 
 /** The ioctl methods every backend has (the optional device methods are DeviceMethod). */
 export type UapiMethod = Exclude<keyof UapiContext, 'close' | DeviceMethod>;

@@ -7,6 +7,7 @@ import { openSimulator } from '../../src/backends/sim/index.js';
 import { simHolder } from '../../src/apply/holder.js';
 import type { AgentClient } from '../../src/agent/client.js';
 import type { OpenedBackend } from '../../src/agent/backend.js';
+import { handoverList } from '../../src/agent/kernel-backend.js';
 import { encodeFrame } from '../../src/agent/protocol.js';
 import type { Reply } from '../../src/agent/protocol.js';
 import type { StateBody } from '../../src/model/recorded.js';
@@ -246,6 +247,44 @@ describe('agent (sim backend, in-process)', () => {
     for (const f of [...got.fds, ...standIns]) closeSync(f);
     // The connection after a handover, and the agent, are fine.
     expect(codeOf(await c.request('hello'))).toBe('ok');
+  });
+
+  it('with a device: handover passes its fd after the regions with its dev id, IOAS and HWPT id; a new agent reports it lost', async () => {
+    const dir = agentDir();
+    writeFileSync(join(dir, 'iommufd-standin'), 'x');
+    writeFileSync(join(dir, 'vfio-standin'), 'z');
+    const iommufd = openSync(join(dir, 'iommufd-standin'), 'r');
+    const vfio = openSync(join(dir, 'vfio-standin'), 'r');
+    const fakeKernel = async (): Promise<OpenedBackend> => {
+      const sim = openSimulator();
+      return {
+        ok: true,
+        backend: {
+          held: { kind: 'kernel', ctx: sim, holder: simHolder, snapshot: (b) => ({ ...b, sim: null }) },
+          // The kernel agent's own list, with the device's fd looked up by its recorded dev id.
+          handoverFds: (body) => handoverList(body, iommufd, new Map(), new Map((body.devices ?? []).map((d) => [d.devId, vfio]))),
+          close: () => sim.close(),
+        },
+      };
+    };
+    const first = await started(dir, { kind: 'kernel', openKernelBackend: fakeKernel });
+    result(await first.c.request('apply', { plan: await planOf(first.c, dir, 'nic-passthrough.yaml') }));
+    const recorded = result<{ state: { devices: { name: string; devId: number; ptId: number }[] } }>(await first.c.request('show')).state.devices;
+    expect(recorded).toHaveLength(1);
+    const got = await requestHandover(first.a.socket);
+    if (!got.ok) throw new Error(`${got.code}: ${got.message}`);
+    const device = got.result.fds.find((f) => f.kind === 'device');
+    expect(device).toEqual({ index: 1, kind: 'device', name: 'nic0', devId: recorded[0]!.devId, ioas: 'nic', ptId: recorded[0]!.ptId });
+    expect(got.result.fds.filter((f) => f.kind === 'memory').every((f) => f.transferable === false)).toBe(true);
+    expect(fstatSync(got.fds[1]!).ino).toBe(statSync(join(dir, 'vfio-standin')).ino);
+    for (const f of [...got.fds, iommufd, vfio]) closeSync(f);
+    first.c.close();
+    await first.a.agent.close();
+    open.agents.splice(0);
+    const second = await started(dir, { kind: 'kernel', openKernelBackend: fakeKernel });
+    const hello = result<{ lost: { devices: number; deviceNames: string[]; message: string } }>(await second.c.request('hello'));
+    expect(hello.lost).toMatchObject({ devices: 1, deviceNames: ['nic0'] });
+    expect(hello.lost.message).toContain('1 device(s) (nic0');
   });
 
   it('on the kernel backend, plan runs the drift check and reports objects changed behind the agent', async () => {

@@ -83,4 +83,38 @@ describe('checkDrift on the simulator', () => {
     expect(text).toContain('no such IOAS (ENOENT)');
     expect(text).toContain('1 difference.');
   });
+
+  describe('devices', () => {
+    async function appliedNic(): Promise<{ body: StateBody; sim: SimContext; devId: number }> {
+      const statePath = await tempStatePath();
+      expect((await applyLayout(statePath, await exampleLayout('nic-passthrough'))).outcome).toBe('applied');
+      const body = await readBody(statePath);
+      return { body, sim: openSimulator({ state: body.sim as never }), devId: body.devices![0]!.devId };
+    }
+
+    it('reports nothing for a clean state with an attached device', async () => {
+      const { body, sim } = await appliedNic();
+      expect(await checkDrift(sim, body)).toEqual([]);
+    });
+
+    it('reports a device detached behind its back (and the IOVA_RANGES it no longer narrows)', async () => {
+      const { body, sim, devId } = await appliedNic();
+      expect(isOk(sim.deviceDetach({ devId }))).toBe(true);
+      const drifts = await checkDrift(sim, body);
+      expect(kinds(drifts)).toEqual(['device-detached device.nic0', 'iova-ranges ioas.nic']);
+      expect(renderDrift(drifts, PLAIN)).toContain('device.nic0');
+    });
+
+    it('reports a device whose fd was closed (unbound) as missing', async () => {
+      const { body, sim, devId } = await appliedNic();
+      expect(isOk(sim.deviceUnbind({ devId }))).toBe(true);
+      expect(kinds(await checkDrift(sim, body))).toEqual(['device-missing device.nic0', 'iova-ranges ioas.nic']);
+    });
+
+    it('says it could not check when the backend cannot ask about devices', async () => {
+      const { body, sim } = await appliedNic();
+      const blind = new Proxy(sim, { get: (t, p, r) => (p === 'deviceInfo' ? undefined : Reflect.get(t, p, r)) });
+      expect(kinds(await checkDrift(blind, body))).toEqual(['probe-failed device.nic0']);
+    });
+  });
 });

@@ -4,8 +4,9 @@
 // regions and aperture itself, so the DeviceBindArgs profile is not used here.
 import { readdirSync } from 'node:fs';
 import { ERRNO, type DeviceAttachArgs, type DeviceAttachOut, type DeviceBindArgs, type DeviceBindOut, type DeviceIdArgs, type UapiResult } from '../../model/uapi.js';
-import { O_RDWR, type NativeAddon } from './native.js';
-import { decodeAttachOut, decodeBindOut, encodeAttach, encodeBind, encodeDetach, VFIO_CMD } from './vfio-structs.js';
+import { loadNative, O_RDWR, type NativeAddon } from './native.js';
+import { errnoName, IOMMUFD_CMD } from '../../model/uapi.js';
+import { decodeAttachOut, decodeBindOut, decodeDeviceInfo, encodeAttach, encodeBind, encodeDetach, encodeDeviceInfo, encodeHwInfo, VFIO_CMD, type VfioDeviceInfo } from './vfio-structs.js';
 
 type Answer = (errno: number) => UapiResult;
 
@@ -75,9 +76,33 @@ export class KernelDevices {
     return { errno: 0, code: 'OK' };
   }
 
+  /** IOMMU_GET_HW_INFO with no data buffer: OK while `devId` is a device bound to this context. */
+  info(args: DeviceIdArgs, answer: Answer): UapiResult {
+    const errno = this.#addon.ioctl(this.#iommufd(), IOMMUFD_CMD.GET_HW_INFO, encodeHwInfo(args.devId));
+    return errno !== 0 ? answer(errno) : { errno: 0, code: 'OK' };
+  }
+
+  /** The open device fds by device id (for a hand-over to a VMM or dataplane). */
+  fds(): ReadonlyMap<number, number> {
+    return new Map(this.#fds);
+  }
+
   /** Before the iommufd closes: every device fd goes first. */
   closeAll(): void {
     for (const fd of this.#fds.values()) this.#addon.close(fd);
     this.#fds.clear();
   }
+}
+
+/**
+ * VFIO_DEVICE_GET_INFO on a device fd (e.g. one received in a hand-over): the device's flags and
+ * its region and irq counts, or the errno (ENOSYS-like `errno: -1` when the addon is missing).
+ * Proof that the fd drives the device.
+ */
+export function vfioDeviceInfo(fd: number): { readonly errno: 0; readonly info: VfioDeviceInfo } | { readonly errno: number; readonly code: string } {
+  const native = loadNative();
+  if (!native.ok) return { errno: -1, code: 'ADDON_MISSING' };
+  const bytes = encodeDeviceInfo();
+  const errno = native.addon.ioctl(fd, VFIO_CMD.DEVICE_GET_INFO, bytes);
+  return errno !== 0 ? { errno, code: errnoName(errno) } : { errno: 0, info: decodeDeviceInfo(bytes) };
 }

@@ -82,6 +82,13 @@ export interface KernelContext extends SyncUapiContext {
   testAddReserved(args: { readonly ioasId: number; readonly start: bigint; readonly last: bigint }): UapiResult;
   /** The open iommufd file descriptor (-1 after close). */
   readonly fd: number;
+  deviceBind(args: DeviceBindArgs): UapiResult<DeviceBindOut>;
+  deviceAttach(args: DeviceAttachArgs): UapiResult<DeviceAttachOut>;
+  deviceDetach(args: DeviceIdArgs): UapiResult;
+  deviceUnbind(args: DeviceIdArgs): UapiResult;
+  deviceInfo(args: DeviceIdArgs): UapiResult;
+  /** The open VFIO device fds of the devices bound through this context, by device object id. */
+  deviceFds(): ReadonlyMap<number, number>;
   /**
    * Sends `bytes` as the ioctl argument of `cmd` unchanged, whatever its size: the way to
    * exercise the generic size rules (EINVAL short, E2BIG non-zero tail, ENOTTY unknown cmd).
@@ -181,6 +188,14 @@ class KernelBackend implements KernelContext {
 
   deviceUnbind(args: DeviceIdArgs): UapiResult {
     return this.#fd < 0 ? failed(ERRNO.EBADF) : this.#devices.unbind(args, failed);
+  }
+
+  deviceInfo(args: DeviceIdArgs): UapiResult {
+    return this.#fd < 0 ? failed(ERRNO.EBADF) : this.#devices.info(args, failed);
+  }
+
+  deviceFds(): ReadonlyMap<number, number> {
+    return this.#fd < 0 ? new Map() : this.#devices.fds();
   }
 
   get fd(): number {

@@ -33,7 +33,7 @@ import {
   type OptionOut,
   type UapiResult,
 } from '../../model/uapi.js';
-import { attachDevice, bindDevice, chargedBytes, destroyBusy, detachDevice, normalizeUserMemory, pinnedPages, pinPieces, unbindDevice } from './devices.js';
+import { attachDevice, bindDevice, chargedBytes, destroyBusy, detachDevice, normalizeUserMemory, pinnedPages, pinPieces, unbindDevice, deviceInfo as deviceInfoOf } from './devices.js';
 import type { PagesPiece } from './io-pagetable.js';
 import { fail, ok } from './results.js';
 import { allocPages, type SimPages } from './pages.js';
@@ -266,6 +266,11 @@ export class Simulator implements SimContext {
   deviceUnbind(args: DeviceIdArgs): UapiResult {
     if (this.state.closed) return fail(EBADF);
     return unbindDevice(this.state, args);
+  }
+
+  deviceInfo(args: DeviceIdArgs): UapiResult {
+    if (this.state.closed) return fail(EBADF);
+    return deviceInfoOf(this.state, args);
   }
 
   setUserMemory(ranges: readonly IovaRange[] | null): void {

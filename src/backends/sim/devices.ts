@@ -224,6 +224,11 @@ export function unbindDevice(state: ContextState, args: DeviceIdArgs): UapiResul
   return ok({});
 }
 
+/** IOMMU_GET_HW_INFO without data: iommufd_get_device answers ENOENT for any id that is not a device. */
+export function deviceInfo(state: ContextState, args: DeviceIdArgs): UapiResult {
+  return state.devices.has(args.devId) ? ok({}) : fail(ERRNO.ENOENT);
+}
+
 /** Whether DESTROY of `id` must answer EBUSY: a device, a HWPT with devices, an IOAS with a HWPT. */
 export function destroyBusy(state: ContextState, id: number): boolean {
   if (state.devices.has(id)) return true;

@@ -45,6 +45,7 @@ export interface SimContext extends SyncUapiContext {
   deviceAttach(args: DeviceAttachArgs): UapiResult<DeviceAttachOut>;
   deviceDetach(args: DeviceIdArgs): UapiResult;
   deviceUnbind(args: DeviceIdArgs): UapiResult;
+  deviceInfo(args: DeviceIdArgs): UapiResult;
   /** IOMMU_TEST_OP_ADD_RESERVED; ENOTTY unless `testKernel`. */
   testAddReserved(args: TestAddReservedArgs): UapiResult;
   /**

@@ -6,14 +6,25 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cdevPath, KernelDevices } from '../../../src/backends/kernel/devices.js';
 import type { NativeAddon } from '../../../src/backends/kernel/native.js';
-import { decodeAttachOut, decodeBindOut, encodeAttach, encodeBind, encodeDetach, VFIO_CMD } from '../../../src/backends/kernel/vfio-structs.js';
+import { decodeAttachOut, decodeBindOut, decodeDeviceInfo, encodeAttach, encodeBind, encodeDetach, encodeDeviceInfo, encodeHwInfo, VFIO_CMD } from '../../../src/backends/kernel/vfio-structs.js';
 import { errnoName, ERRNO } from '../../../src/model/uapi.js';
 
 const answer = (errno: number) => ({ errno, code: errnoName(errno) });
 
 describe('VFIO cdev structs and ioctl numbers (vfio.h, 6.12)', () => {
-  it('uses _IO(";", 100 + 18/19/20)', () => {
-    expect(VFIO_CMD).toEqual({ DEVICE_BIND_IOMMUFD: 0x3b76, DEVICE_ATTACH_IOMMUFD_PT: 0x3b77, DEVICE_DETACH_IOMMUFD_PT: 0x3b78 });
+  it('uses _IO(";", 100 + 18/19/20) and GET_INFO _IO(";", 100 + 7)', () => {
+    expect(VFIO_CMD).toEqual({ DEVICE_BIND_IOMMUFD: 0x3b76, DEVICE_ATTACH_IOMMUFD_PT: 0x3b77, DEVICE_DETACH_IOMMUFD_PT: 0x3b78, DEVICE_GET_INFO: 0x3b6b });
+  });
+
+  it('lays out iommu_hw_info {size 40, flags, dev_id, data_len 0, ...} and vfio_device_info {argsz 24, flags, num_regions, num_irqs}', () => {
+    const hw = encodeHwInfo(0x205);
+    expect(hw.length).toBe(40);
+    expect([...hw.subarray(0, 16)]).toEqual([40, 0, 0, 0, 0, 0, 0, 0, 5, 2, 0, 0, 0, 0, 0, 0]);
+    expect(hw.subarray(16).every((b) => b === 0)).toBe(true);
+    const info = encodeDeviceInfo();
+    expect([...info]).toEqual([24, ...Array<number>(23).fill(0)]);
+    info.set([3, 0, 0, 0, 9, 0, 0, 0, 5, 0, 0, 0], 4);
+    expect(decodeDeviceInfo(info)).toEqual({ flags: 3, numRegions: 9, numIrqs: 5 });
   });
 
   it('lays out bind {argsz, flags, iommufd, out_devid}, attach {argsz, flags, pt_id}, detach {argsz, flags}', () => {
