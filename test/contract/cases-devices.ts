@@ -1,6 +1,6 @@
 // Device cases of the uapi contract: what attaching a VFIO device brings to an IOAS. The expected
 // values are the ones measured on the real 6.12 kernel in QEMU (q35, intel-iommu, e1000e at
-// 0000:00:03.0; shared/kernel/README.md), which the simulator's `intel-vtd-39bit` profile models.
+// 0000:00:10.0 in our test VM; shared/kernel/README.md), which the simulator's `intel-vtd-39bit` profile models.
 // Every case needs caps.device; the vars `buf` (backed memory) and `unbacked` come from it.
 import {
   alloc,
