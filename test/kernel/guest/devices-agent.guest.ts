@@ -10,7 +10,7 @@
 //     rolls back to the exact pre-apply state, and the device is free for a fresh context.
 // Without the device VM every test is skipped, the reason printed.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,7 @@ import type { Layout } from '../../../src/model/layout.js';
 import type { StateBody } from '../../../src/model/recorded.js';
 import { isOk, type UapiContext } from '../../../src/model/uapi.js';
 import { DEVICE_VM_NIC, handNicToVfio } from './device-vm.js';
+import { failNthAt, haveFailNth, quietFailIommufd, type Armed } from './fail-nth.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'ioasform.js');
@@ -283,31 +284,6 @@ describe.skipIf(skip)('a VFIO device through the holder agent on the real kernel
 
 // ---- rollback under real kernel faults, in-process (fail-nth is per task) ------------------------
 
-const FAIL_NTH = `/proc/self/task/${process.pid}/fail-nth`;
-const haveFailNth = existsSync(FAIL_NTH) && existsSync('/sys/kernel/debug/fail_iommufd');
-
-interface Armed { readonly at: number; n: number; seen?: { method: string; errno: number; code: string; fired: boolean } }
-
-/** fail-nth=1 armed right before uapi call `armed.at` and disarmed after (as in held.guest.ts). */
-function failNthAt(armed: Armed): (ctx: UapiContext) => UapiContext {
-  return (ctx) =>
-    new Proxy(ctx, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof value !== 'function' || prop === 'close') return value;
-        return async (args: unknown) => {
-          const n = ++armed.n;
-          if (n !== armed.at) return (value as (a: unknown) => unknown).call(target, args);
-          writeFileSync(FAIL_NTH, '1');
-          const result = (await (value as (a: unknown) => unknown).call(target, args)) as { errno: number; code: string };
-          const left = readFileSync(FAIL_NTH, 'utf8').trim();
-          if (left !== '0') writeFileSync(FAIL_NTH, '0');
-          armed.seen = { method: String(prop), errno: result.errno, code: result.code, fired: left === '0' };
-          return result;
-        };
-      },
-    });
-}
 
 async function applyHeld(path: string, backend: KernelHeldBackend, desired: Layout, wrap?: (ctx: UapiContext) => UapiContext): Promise<ApplyReport> {
   const r = await withSession({ statePath: path, backend: 'kernel', operation: 'apply', lockTimeoutMs: 0, targetOptions: { held: backend, ...(wrap ? { wrap } : {}) } }, async (s) => {
@@ -330,7 +306,7 @@ const comparable = (b: StateBody): unknown => ({ ...b, journalSeq: 'ignored' });
 
 describe.skipIf(skip || !haveFailNth)('a device layout under real kernel faults (fail-nth, in-process)', () => {
   it('a fault at each call of the nic-passthrough apply rolls back: state as before, device unbound and free, no IOAS left', async () => {
-    if (haveFailNth) writeFileSync('/sys/kernel/debug/fail_iommufd/verbose', '0');
+    quietFailIommufd();
     const loaded = await loadLayoutFile(join(ROOT, 'examples', 'nic-passthrough.yaml'));
     if (!loaded.layout) throw new Error(JSON.stringify(loaded.diagnostics));
     const layout = loaded.layout;

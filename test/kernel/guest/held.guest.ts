@@ -4,7 +4,7 @@
 // compared with the kernel's, the drift check clean, destroy leaving nothing; drift made behind
 // the state's back reported; and rollback proven with real kernel faults (fail-nth on this task,
 // which fires the fail_iommufd fault points of CONFIG_IOMMUFD_TEST kernels).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,8 @@ import { loadState } from '../../../src/apply/store.js';
 import { loadLayoutFile } from '../../../src/config/load.js';
 import { EMPTY_LAYOUT, type Layout } from '../../../src/model/layout.js';
 import type { StateBody } from '../../../src/model/recorded.js';
-import { isOk, type UapiContext, type UapiMethod } from '../../../src/model/uapi.js';
+import { isOk, type UapiContext } from '../../../src/model/uapi.js';
+import { failNthAt, haveFailNth, quietFailIommufd, type Armed } from './fail-nth.js';
 import { entryAddress } from '../../../src/plan/diff.js';
 import type { Plan } from '../../../src/plan/plan.js';
 
@@ -132,43 +133,7 @@ describe('the kernel as a held backend', () => {
 
 // ---- rollback under real kernel faults ----------------------------------------------------------
 
-const FAIL_NTH = `/proc/self/task/${process.pid}/fail-nth`;
-const haveFailNth = existsSync(FAIL_NTH) && existsSync('/sys/kernel/debug/fail_iommufd');
-if (haveFailNth) writeFileSync('/sys/kernel/debug/fail_iommufd/verbose', '0');
-
-interface Armed {
-  /** The uapi call (1-based, through the wrapped context) to arm the fault for. */
-  readonly at: number;
-  n: number;
-  /** What call `at` did: its method, its errno, and whether the armed fault fired in it. */
-  seen?: { method: UapiMethod; errno: number; code: string; fired: boolean };
-}
-
-/**
- * Arms fail-nth=1 on this task right before call `armed.at` and disarms it right after: the first
- * fault point that call reaches fails (fail-nth counts only fault points, and this kernel has no
- * failslab, so nothing else on the thread consumes it). Node runs the ioctls on its main thread,
- * whose tid is the pid.
- */
-function failNthAt(armed: Armed): (ctx: UapiContext) => UapiContext {
-  return (ctx) =>
-    new Proxy(ctx, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof value !== 'function' || prop === 'close') return value;
-        return async (args: unknown) => {
-          const n = ++armed.n;
-          if (n !== armed.at) return (value as (a: unknown) => unknown).call(target, args);
-          writeFileSync(FAIL_NTH, '1');
-          const result = (await (value as (a: unknown) => unknown).call(target, args)) as { errno: number; code: string };
-          const left = readFileSync(FAIL_NTH, 'utf8').trim();
-          if (left !== '0') writeFileSync(FAIL_NTH, '0');
-          armed.seen = { method: prop as UapiMethod, errno: result.errno, code: result.code, fired: left === '0' };
-          return result;
-        };
-      },
-    });
-}
+quietFailIommufd();
 
 /** A state body without what a rollback legitimately renews (journal position, kernel ids). */
 const comparable = (b: StateBody): unknown => ({ ...b, journalSeq: 'ignored', ioas: b.ioas.map(({ id: _id, ...rest }) => rest) });
