@@ -2,6 +2,7 @@
 // state; apply and destroy run one at a time (a queue) through the very session, journal and
 // rollback code the local CLI uses, on the backend the agent holds.
 import { checkDrift } from '../apply/drift.js';
+import { readMemlockLimit } from '../apply/host-profile.js';
 import { planFor } from '../apply/make.js';
 import type { ApplyEvent, ApplyReport } from '../apply/apply.js';
 import type { RecoveryReport, Session, SessionOptions, SessionResult } from '../apply/session.js';
@@ -130,7 +131,10 @@ export class AgentService {
     const made = await planFor(this.readSession('plan'), desired.layout, desired.file);
     // The predicted failure goes as data; the CLI renders it as the local path does.
     if (!made.ok) return { ok: false, code: made.code, message: made.message, ...(made.wouldFail ? { extra: { wouldFail: made.wouldFail } } : {}) };
-    return { ok: true, result: { plan: made.plan, attention: this.committed.body.attention, drift } };
+    // The agent pins the memory, so the plan's memlock verdict is against the agent's limit.
+    const memlock = made.plan.pinned ? readMemlockLimit() : undefined;
+    const memlockLimit = memlock === null ? 'unlimited' : memlock;
+    return { ok: true, result: { plan: made.plan, attention: this.committed.body.attention, drift, ...(memlockLimit !== undefined ? { memlockLimit } : {}) } };
   }
 
   /** Cancels the operation running or queued for this connection: it stops before its next call and rolls back. */

@@ -176,6 +176,14 @@ export function renderPinned(plan: Plan, st: Style, memlockLimit: bigint | null 
   return lines;
 }
 
+/**
+ * The plan's view options for the memlock verdict: the limit of the process that will pin the
+ * memory (this one locally, the agent through --agent), read only when the plan pins anything.
+ */
+export function memlockView(plan: Plan, limit: () => bigint | null | undefined): { memlockLimit?: bigint | null } {
+  return plan.pinned ? { memlockLimit: limit() } : {};
+}
+
 export function renderPlan(plan: Plan, st: Style, options: { calls: boolean; memlockLimit?: bigint | null }): string {
   const parts: string[] = [];
   writePlan(plan, st, options, (text) => parts.push(text));

@@ -20,13 +20,26 @@ export function encodeJson(value: unknown, indent = 2): string {
   return `${JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), indent)}\n`;
 }
 
+/**
+ * Keys that hold 64-bit quantities only inside one parent: elsewhere the same names mean other
+ * things (a plan's attribute rows carry display strings under `before`/`after`).
+ */
+const SCOPED_BIGINT_KEYS: Readonly<Record<string, ReadonlySet<string>>> = {
+  pinned: new Set(['before', 'after']),
+};
+
 /** Revives "0x…" strings under the known 64-bit keys into bigints. */
 export function reviveBigints(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(reviveBigints);
+  return revive(value, undefined);
+}
+
+function revive(value: unknown, scoped: ReadonlySet<string> | undefined): unknown {
+  if (Array.isArray(value)) return value.map((item) => revive(item, scoped));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = BIGINT_KEYS.has(k) && typeof v === 'string' && HEX.test(v) ? BigInt(v) : reviveBigints(v);
+      const isBigint = (BIGINT_KEYS.has(k) || scoped?.has(k) === true) && typeof v === 'string' && HEX.test(v);
+      out[k] = isBigint ? BigInt(v) : revive(v, SCOPED_BIGINT_KEYS[k]);
     }
     return out;
   }

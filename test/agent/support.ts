@@ -2,7 +2,7 @@
 // (`node bin/ioasform.js --backend sim agent --socket …`), each in its own temp directory.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAgent } from '../../src/agent/client.js';
@@ -11,7 +11,8 @@ import type { AgentOptions, RunningAgent } from '../../src/agent/server.js';
 import { startAgent } from '../../src/agent/server.js';
 import { BIN, ROOT } from '../cli/support.js';
 
-export const EXAMPLES = ['dpdk-appliance.yaml', 'test-lab.yaml', 'vmm-guest-ram.yaml'] as const;
+/** Every example layout, so a new one is checked through the agent too (nic-passthrough once crashed only there). */
+export const EXAMPLES: readonly string[] = readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml')).sort();
 
 export function agentDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ioasform-agent-'));

@@ -14,7 +14,8 @@ import type { Plan } from '../../plan/plan.js';
 import { planHasChanges, staleReason } from '../../plan/plan.js';
 import type { CommandContext } from '../command.js';
 import type { CliIo } from '../io.js';
-import { renderApplyReport, renderPredictedFailure, writePlan } from '../plan-view.js';
+import { memlockView, renderApplyReport, renderPredictedFailure, writePlan } from '../plan-view.js';
+import { readMemlockLimit } from '../../apply/host-profile.js';
 import type { GlobalOptions } from './common.js';
 import { confirm, exitCodeForApply, progress, reportRecovery, sessionOptions, styleFor, warnAttention, runWithGlobals } from './common.js';
 import { loadLayoutOrReport } from './plan.js';
@@ -63,11 +64,11 @@ export async function runPlanned(
   const plan = made.value;
   const st = styleFor(io);
   if (!planHasChanges(plan)) {
-    writePlan(plan, st, { calls: false }, io.stdout);
+    writePlan(plan, st, { calls: false, ...memlockView(plan, readMemlockLimit) }, io.stdout);
     return { ok: true, value: { kind: 'no-changes' } };
   }
   if (!options.saved) {
-    writePlan(plan, st, { calls: false }, io.stdout);
+    writePlan(plan, st, { calls: false, ...memlockView(plan, readMemlockLimit) }, io.stdout);
     if (!options.autoApprove) {
       if (!io.isTTY || process.stdin.isTTY !== true) {
         return { ok: false, error: { code: 'NEEDS_APPROVAL', message: `not a terminal, so nobody can confirm: pass --auto-approve to ${options.verb} without asking` } };

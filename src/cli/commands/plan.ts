@@ -13,7 +13,7 @@ import type { Plan } from '../../plan/plan.js';
 import { planHasChanges } from '../../plan/plan.js';
 import type { CommandContext } from '../command.js';
 import type { CliIo } from '../io.js';
-import { renderPredictedFailure, writePlan } from '../plan-view.js';
+import { memlockView, renderPredictedFailure, writePlan } from '../plan-view.js';
 import { renderDiagnostics } from '../render.js';
 import { remotePlan } from './remote.js';
 import type { GlobalOptions } from './common.js';
@@ -54,7 +54,7 @@ export async function planCommand(file: string, options: PlanOptions, globals: G
   }
   const plan: Plan = result.value;
   if (options.json) io.stdout(encodePlan(plan));
-  else writePlan(plan, styleFor(io), { calls: options.calls === true, ...(plan.pinned ? { memlockLimit: readMemlockLimit() } : {}) }, io.stdout);
+  else writePlan(plan, styleFor(io), { calls: options.calls === true, ...memlockView(plan, readMemlockLimit) }, io.stdout);
   if (options.out) {
     await writeFile(options.out, encodePlan(plan));
     if (!options.json) io.stdout(`\nSaved the plan to ${options.out}. To perform exactly these actions, run:\n  ioasform apply ${options.out}\n`);

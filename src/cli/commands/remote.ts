@@ -17,7 +17,7 @@ import { planHasChanges } from '../../plan/plan.js';
 import type { CliIo } from '../io.js';
 import type { Drift } from '../../apply/drift.js';
 import { renderDrift } from '../drift-view.js';
-import { renderPredictedFailure, renderState, writePlan } from '../plan-view.js';
+import { memlockView, renderPredictedFailure, renderState, writePlan } from '../plan-view.js';
 import type { PredictedFailure } from '../../apply/predict.js';
 import { renderTextMap, stateToIovaMap } from '../../graph/index.js';
 import { printOutcome, readSavedPlan } from './apply.js';
@@ -79,7 +79,15 @@ async function withAgent(globals: GlobalOptions, io: CliIo, work: (c: Connected)
 }
 
 /** Asks the agent for a plan of a layout file (checked here first, so problems print exactly as locally). */
-async function planLayout(client: AgentClient, file: string, io: CliIo, json = false): Promise<{ plan: Plan; attention: StateBody['attention'] } | number> {
+/** A plan made by the agent, with what its rendering needs from the agent's side. */
+interface AgentPlan {
+  readonly plan: Plan;
+  readonly attention: StateBody['attention'];
+  /** The agent's RLIMIT_MEMLOCK (it pins the memory): null = unlimited, undefined = unknown. */
+  readonly memlockLimit: bigint | null | undefined;
+}
+
+async function planLayout(client: AgentClient, file: string, io: CliIo, json = false): Promise<AgentPlan | number> {
   const layout = await loadLayoutOrReport(file, io);
   if (!layout) return 1;
   const read = await readLayoutText(file);
@@ -91,13 +99,19 @@ async function planLayout(client: AgentClient, file: string, io: CliIo, json = f
 }
 
 /** The agent's plan; on the kernel its drift check comes with it and is printed before the plan, as Terraform does. */
-function planReply(reply: Reply, io: CliIo, json = false): { plan: Plan; attention: StateBody['attention'] } | number {
+function planReply(reply: Reply, io: CliIo, json = false): AgentPlan | number {
   if (!reply.ok) return failed(reply, io);
-  const result = reply.result as { plan: unknown; attention: unknown; drift?: unknown };
+  const result = reply.result as { plan: unknown; attention: unknown; drift?: unknown; memlockLimit?: unknown };
   const drift = Array.isArray(result.drift) ? (result.drift as Drift[]) : [];
   // With --json stdout is the plan document alone.
   (json ? io.stderr : io.stdout)(renderDrift(drift, styleFor(io)));
-  return { plan: revive<Plan>(result.plan), attention: revive<StateBody['attention']>(result.attention) };
+  return { plan: revive<Plan>(result.plan), attention: revive<StateBody['attention']>(result.attention), memlockLimit: memlockFromWire(result.memlockLimit) };
+}
+
+/** The agent sends its limit as "0x…", "unlimited", or nothing when it could not read it. */
+function memlockFromWire(value: unknown): bigint | null | undefined {
+  if (value === 'unlimited') return null;
+  return typeof value === 'string' && /^0x[0-9a-f]+$/.test(value) ? BigInt(value) : undefined;
 }
 
 export async function remotePlan(file: string, options: PlanOptions, globals: GlobalOptions, io: CliIo): Promise<number> {
@@ -107,7 +121,7 @@ export async function remotePlan(file: string, options: PlanOptions, globals: Gl
     warnAttention({ attention: made.attention } as StateBody, io);
     const plan = made.plan;
     if (options.json) io.stdout(encodePlan(plan));
-    else writePlan(plan, styleFor(io), { calls: options.calls === true }, io.stdout);
+    else writePlan(plan, styleFor(io), { calls: options.calls === true, ...memlockView(plan, () => made.memlockLimit) }, io.stdout);
     if (options.out) {
       await writeFile(options.out, encodePlan(plan));
       if (!options.json) io.stdout(`\nSaved the plan to ${options.out}. To perform exactly these actions, run:\n  ioasform apply ${options.out}\n`);
@@ -117,14 +131,15 @@ export async function remotePlan(file: string, options: PlanOptions, globals: Gl
 }
 
 /** Renders, confirms and sends the plan; Ctrl-C sends `cancel` (the agent stops before its next call and rolls back). */
-async function runRemote(client: AgentClient, plan: Plan, io: CliIo, options: { autoApprove: boolean; saved: boolean; verb: 'apply' | 'destroy' }): Promise<number> {
+async function runRemote(client: AgentClient, plan: Plan, io: CliIo, options: { autoApprove: boolean; saved: boolean; verb: 'apply' | 'destroy'; memlockLimit?: bigint | null }): Promise<number> {
   const st = styleFor(io);
+  const view = { calls: false, ...memlockView(plan, () => options.memlockLimit) };
   if (!planHasChanges(plan)) {
-    writePlan(plan, st, { calls: false }, io.stdout);
+    writePlan(plan, st, view, io.stdout);
     return 0;
   }
   if (!options.saved) {
-    writePlan(plan, st, { calls: false }, io.stdout);
+    writePlan(plan, st, view, io.stdout);
     if (!options.autoApprove) {
       if (!io.isTTY || process.stdin.isTTY !== true) {
         io.stderr(`Error: not a terminal, so nobody can confirm: pass --auto-approve to ${options.verb} without asking\n`);
@@ -163,6 +178,7 @@ export async function remoteApply(file: string, options: { autoApprove?: boolean
   }
   return withAgent(globals, io, async ({ client }) => {
     let plan: Plan;
+    let memlock: bigint | null | undefined;
     if (saved) {
       plan = saved.plan;
     } else {
@@ -170,8 +186,9 @@ export async function remoteApply(file: string, options: { autoApprove?: boolean
       if (typeof made === 'number') return made;
       warnAttention({ attention: made.attention } as StateBody, io);
       plan = made.plan;
+      memlock = made.memlockLimit;
     }
-    return runRemote(client, plan, io, { autoApprove: options.autoApprove === true, saved: saved !== null, verb: 'apply' });
+    return runRemote(client, plan, io, { autoApprove: options.autoApprove === true, saved: saved !== null, verb: 'apply', ...(memlock !== undefined ? { memlockLimit: memlock } : {}) });
   });
 }
 
@@ -180,7 +197,7 @@ export async function remoteDestroy(options: { autoApprove?: boolean }, globals:
     const made = planReply(await client.request('plan', { destroy: true }), io);
     if (typeof made === 'number') return made;
     warnAttention({ attention: made.attention } as StateBody, io);
-    return runRemote(client, made.plan, io, { autoApprove: options.autoApprove === true, saved: false, verb: 'destroy' });
+    return runRemote(client, made.plan, io, { autoApprove: options.autoApprove === true, saved: false, verb: 'destroy', ...(made.memlockLimit !== undefined ? { memlockLimit: made.memlockLimit } : {}) });
   });
 }
 
