@@ -18,21 +18,17 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAgent } from '../../../src/agent/client.js';
 import { requestHandover } from '../../../src/agent/handover.js';
-import type { ApplyReport } from '../../../src/apply/apply.js';
 import { checkDrift } from '../../../src/apply/drift.js';
-import { openKernelHeld, type KernelHeldBackend } from '../../../src/apply/kernel-held.js';
-import { planFor } from '../../../src/apply/make.js';
-import { runSteps, withSession } from '../../../src/apply/session.js';
-import { loadState } from '../../../src/apply/store.js';
+import { openKernelHeld } from '../../../src/apply/kernel-held.js';
 import { vfioDeviceInfo } from '../../../src/backends/kernel/devices.js';
 import { loadNative } from '../../../src/backends/kernel/native.js';
 import { openKernel, type KernelContext } from '../../../src/backends/kernel/kernel.js';
 import { loadLayoutFile } from '../../../src/config/load.js';
 import { DEVICE_PROFILES } from '../../../src/model/device-profile.js';
-import type { Layout } from '../../../src/model/layout.js';
 import type { StateBody } from '../../../src/model/recorded.js';
-import { isOk, type UapiContext } from '../../../src/model/uapi.js';
+import { isOk } from '../../../src/model/uapi.js';
 import { DEVICE_VM_NIC, handNicToVfio } from './device-vm.js';
+import { applyOnHeld, recordedBody } from './held-apply.js';
 import { failNthAt, haveFailNth, quietFailIommufd, type Armed } from './fail-nth.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -285,23 +281,6 @@ describe.skipIf(skip)('a VFIO device through the holder agent on the real kernel
 // ---- rollback under real kernel faults, in-process (fail-nth is per task) ------------------------
 
 
-async function applyHeld(path: string, backend: KernelHeldBackend, desired: Layout, wrap?: (ctx: UapiContext) => UapiContext): Promise<ApplyReport> {
-  const r = await withSession({ statePath: path, backend: 'kernel', operation: 'apply', lockTimeoutMs: 0, targetOptions: { held: backend, ...(wrap ? { wrap } : {}) } }, async (s) => {
-    const made = await planFor(s, desired, null);
-    if (!made.ok) return { ok: false as const, error: { code: 'PLAN', message: 'the plan could not be made' } };
-    const ran = await runSteps(s, made.plan.steps, 'apply');
-    return ran.ok ? { ok: true as const, value: ran.report } : ran;
-  });
-  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
-  return r.value;
-}
-
-async function body(path: string): Promise<StateBody> {
-  const loaded = await loadState(path, 'kernel');
-  if (!loaded.ok) throw new Error(loaded.message);
-  return loaded.state.body;
-}
-
 const comparable = (b: StateBody): unknown => ({ ...b, journalSeq: 'ignored' });
 
 describe.skipIf(skip || !haveFailNth)('a device layout under real kernel faults (fail-nth, in-process)', () => {
@@ -316,7 +295,7 @@ describe.skipIf(skip || !haveFailNth)('a device layout under real kernel faults 
     const opened = openKernelHeld();
     if (!opened.ok) throw new Error(opened.message);
     const backend = opened.backend;
-    const before = await body(path);
+    const before = await recordedBody(path);
     const afterAttach: string[] = [];
     const noFault: string[] = [];
     let attachAt = 0;
@@ -325,7 +304,7 @@ describe.skipIf(skip || !haveFailNth)('a device layout under real kernel faults 
       for (let k = 1; k < 100; k++) {
         const armed: Armed = { at: k, n: 0 };
         progress(`sweep: call ${k}`);
-        const report = await applyHeld(path, backend, layout, failNthAt(armed));
+        const { report } = await applyOnHeld(path, backend, layout, failNthAt(armed));
         const seen = armed.seen;
         progress(`sweep: call ${k}: ${seen ? `${seen.method} ${seen.code}${seen.fired ? ' (injected)' : ''}` : 'past the last call'} -> ${report.outcome}`);
         if (!seen) {
@@ -339,14 +318,14 @@ describe.skipIf(skip || !haveFailNth)('a device layout under real kernel faults 
           // No fault point in this call (or a tolerated one): the apply went through; undo it.
           noFault.push(`${k}:${seen.method}`);
           expect(report.outcome, label).toBe('applied');
-          expect(await applyHeld(path, backend, { ...layout, memory: [], ioas: [], devices: [] })).toMatchObject({ outcome: 'applied' });
+          expect((await applyOnHeld(path, backend, { ...layout, memory: [], ioas: [], devices: [] })).report).toMatchObject({ outcome: 'applied' });
           continue;
         }
         expect(seen.fired, `${label}: ${seen.code} without the fault firing`).toBe(true);
         expect(report.outcome, `${label}: ${JSON.stringify(report.undos.map((u) => u.code))}`).toBe('rolled-back');
         expect(report.failure?.code, label).toBe(seen.code);
         if (attachAt > 0 && k > attachAt) afterAttach.push(`${k}:${seen.method}:${seen.code}`);
-        const after = await body(path);
+        const after = await recordedBody(path);
         expect(comparable(after), label).toEqual(comparable(before));
         expect(await checkDrift(backend.ctx, after), label).toEqual([]);
         expect(backend.ctx.deviceFds().size, label).toBe(0);

@@ -9,19 +9,15 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApplyReport } from '../../../src/apply/apply.js';
 import { checkDrift } from '../../../src/apply/drift.js';
 import { openKernelHeld, type KernelHeldBackend } from '../../../src/apply/kernel-held.js';
-import { planFor } from '../../../src/apply/make.js';
-import { runSteps, withSession, type SessionOptions } from '../../../src/apply/session.js';
-import { loadState } from '../../../src/apply/store.js';
 import { loadLayoutFile } from '../../../src/config/load.js';
 import { EMPTY_LAYOUT, type Layout } from '../../../src/model/layout.js';
 import type { StateBody } from '../../../src/model/recorded.js';
 import { isOk, type UapiContext } from '../../../src/model/uapi.js';
+import { applyOnHeld, recordedBody } from './held-apply.js';
 import { failNthAt, haveFailNth, quietFailIommufd, type Armed } from './fail-nth.js';
 import { entryAddress } from '../../../src/plan/diff.js';
-import type { Plan } from '../../../src/plan/plan.js';
 
 const EXAMPLES = ['test-lab', 'vmm-guest-ram', 'dpdk-appliance'] as const;
 const MiB2 = 2n << 20n;
@@ -60,27 +56,6 @@ async function example(name: string): Promise<Layout> {
   };
 }
 
-function sessionOptions(path: string, backend: KernelHeldBackend, wrap?: (ctx: UapiContext) => UapiContext): SessionOptions {
-  return { statePath: path, backend: 'kernel', operation: 'apply', lockTimeoutMs: 0, targetOptions: { held: backend, ...(wrap ? { wrap } : {}) } };
-}
-
-async function apply(path: string, backend: KernelHeldBackend, desired: Layout, wrap?: (ctx: UapiContext) => UapiContext, operation: 'apply' | 'destroy' = 'apply'): Promise<{ plan: Plan; report: ApplyReport }> {
-  const r = await withSession(sessionOptions(path, backend, wrap), async (s) => {
-    const made = await planFor(s, desired, null);
-    if (!made.ok) return { ok: false as const, error: { code: 'PLAN', message: JSON.stringify(made, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v)) } };
-    const ran = await runSteps(s, made.plan.steps, operation);
-    return ran.ok ? { ok: true as const, value: { plan: made.plan, report: ran.report } } : ran;
-  });
-  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
-  return r.value;
-}
-
-async function body(path: string): Promise<StateBody> {
-  const loaded = await loadState(path, 'kernel');
-  if (!loaded.ok) throw new Error(loaded.message);
-  return loaded.state.body;
-}
-
 /** The IOAS ids that exist among 1..limit (IOVA_RANGES answers ENOENT for the others). */
 async function liveIoasIds(ctx: UapiContext, limit = 32): Promise<number[]> {
   const ids: number[] = [];
@@ -92,9 +67,9 @@ describe('the kernel as a held backend', () => {
   it.each(EXAMPLES)('%s: applies with the predicted IOVAs, no drift, and destroy leaves nothing', async (name) => {
     const backend = held();
     const path = await statePath();
-    const { plan, report } = await apply(path, backend, await example(name));
+    const { plan, report } = await applyOnHeld(path, backend, await example(name));
     expect(report.outcome, JSON.stringify(report.failure)).toBe('applied');
-    const recorded = await body(path);
+    const recorded = await recordedBody(path);
 
     const byName = (a: readonly [string, boolean], b: readonly [string, boolean]): number => a[0].localeCompare(b[0]);
     expect(backend.regions().map((r) => [r.name, r.atPredictedVa] as const).sort(byName)).toEqual(recorded.memory.map((m) => [m.name, true] as const).sort(byName));
@@ -108,19 +83,19 @@ describe('the kernel as a held backend', () => {
     expect(await checkDrift(backend.ctx, recorded)).toEqual([]);
     expect(await liveIoasIds(backend.ctx)).toEqual(recorded.ioas.map((i) => i.id).sort((a, b) => a - b));
 
-    const destroyed = await apply(path, backend, { ...EMPTY_LAYOUT, options: recorded.options }, undefined, 'destroy');
+    const destroyed = await applyOnHeld(path, backend, { ...EMPTY_LAYOUT, options: recorded.options }, undefined, 'destroy');
     expect(destroyed.report.outcome).toBe('applied');
     expect(await liveIoasIds(backend.ctx)).toEqual([]);
     expect(backend.regions()).toEqual([]);
-    const after = await body(path);
+    const after = await recordedBody(path);
     expect([after.ioas, after.memory]).toEqual([[], []]);
   });
 
   it('drift made through the raw context behind the state is reported', async () => {
     const backend = held();
     const path = await statePath();
-    expect((await apply(path, backend, await example('test-lab'))).report.outcome).toBe('applied');
-    const recorded = await body(path);
+    expect((await applyOnHeld(path, backend, await example('test-lab'))).report.outcome).toBe('applied');
+    const recorded = await recordedBody(path);
     const lab = recorded.ioas.find((i) => i.name === 'lab')!;
     const area = lab.entries.find((e) => e.name === 'b')!.areas[0]!;
     expect(isOk(backend.ctx.ioasUnmap({ ioasId: lab.id, iova: area.iova, length: area.length }))).toBe(true);
@@ -156,8 +131,8 @@ async function sweep(from: string | null, to: string): Promise<Tally> {
   const fresh = async (): Promise<Fixture> => {
     const backend = held();
     const path = await statePath();
-    if (base) expect((await apply(path, backend, base)).report.outcome).toBe('applied');
-    return { backend, path, before: await body(path), liveBefore: (await liveIoasIds(backend.ctx)).length };
+    if (base) expect((await applyOnHeld(path, backend, base)).report.outcome).toBe('applied');
+    return { backend, path, before: await recordedBody(path), liveBefore: (await liveIoasIds(backend.ctx)).length };
   };
   const discard = (f: Fixture): void => {
     expect(f.backend.close().errors).toEqual([]);
@@ -167,8 +142,8 @@ async function sweep(from: string | null, to: string): Promise<Tally> {
   for (let k = 1; k < 400; k++) {
     const { backend, path, before, liveBefore } = fixture;
     const armed: Armed = { at: k, n: 0 };
-    const { report } = await apply(path, backend, target, failNthAt(armed));
-    const after = await body(path);
+    const { report } = await applyOnHeld(path, backend, target, failNthAt(armed));
+    const after = await recordedBody(path);
     const seen = armed.seen;
     if (!seen) {
       // k is past the last call: the apply ran clean.
