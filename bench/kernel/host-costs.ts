@@ -39,7 +39,7 @@ function time(label: string, body: () => unknown): void {
 }
 
 const map = { flags: 7, ioasId: 1, userVa: 0x7f00_0000_0000n, length: 4096n, iova: 0x100000n };
-const view = new DataView(new ArrayBuffer(256));
+const view = S.structView(new ArrayBuffer(256));
 const bytes40 = new Uint8Array(40);
 const k = openKernel({ fd });
 const hasScratch = typeof addon.ioctlScratch === 'function' && typeof addon.ioctlScratchArray === 'function';

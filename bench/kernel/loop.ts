@@ -4,7 +4,9 @@
 // end), through the built package (dist/), the way the CLI reaches the kernel. Runs inside the VM:
 //   node dist-bench/bench/kernel/loop.js ITERATIONS WARMUP
 // Prints one JSON line in the C program's format, with "impl":"openKernel" (bestChunkNsPerCall:
-// the fastest CHUNK consecutive timed iterations, as raw-loop.c measures it).
+// the fastest CHUNK consecutive timed iterations, as raw-loop.c measures it), plus `slowCalls`:
+// with the fast-call addon loaded, how many of its calls ran the slow callback (null without it;
+// IOASFORM_FAST_IOCTL=0 turns it off), so a run shows which crossing it measured.
 
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,9 +40,9 @@ function must<T extends object>(call: string, result: UapiResult<T>): Ok<T> {
   return result;
 }
 
-async function main(iterations: number, warmup: number): Promise<LoopResult> {
+async function main(iterations: number, warmup: number): Promise<LoopResult & { readonly slowCalls: number | null }> {
   const { openKernel } = await importBuilt<typeof KernelModule>('backends/kernel/kernel.js');
-  const { loadNative } = await importBuilt<typeof NativeModule>('backends/kernel/native.js');
+  const { loadNative, loadFastIoctl } = await importBuilt<typeof NativeModule>('backends/kernel/native.js');
   const native = loadNative();
   if (!native.ok) fail(`addon: ${native.reason}`, 0);
   const buffer = native.addon.mapMemory({ kind: 'anonymous', size: BUFFER_SIZE });
@@ -79,11 +81,12 @@ async function main(iterations: number, warmup: number): Promise<LoopResult> {
 
   must('DESTROY', k.destroy({ id: ioasId }));
   k.close();
+  const slowCalls = loadFastIoctl()?.slowCalls() ?? null;
   const calls = iterations * CALLS_PER_ITERATION;
   const nsPerCall = (seconds * 1e9) / calls;
   // Fewer than CHUNK iterations: the whole run is the only chunk.
   const bestChunkNsPerCall = bestChunk > 0n ? Number(bestChunk) / (CHUNK * CALLS_PER_ITERATION) : nsPerCall;
-  return { impl: 'openKernel', iterations, calls, seconds, callsPerSecond: calls / seconds, nsPerCall, bestChunkNsPerCall };
+  return { impl: 'openKernel', iterations, calls, seconds, callsPerSecond: calls / seconds, nsPerCall, bestChunkNsPerCall, slowCalls };
 }
 
 const iterations = Number(process.argv[2]);
