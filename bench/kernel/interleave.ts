@@ -71,7 +71,7 @@ async function main(): Promise<number> {
   ].join('\n');
   const boot = await bootGuest(env.env, { repoRoot, outDir, commands, timeoutMs: 30 * 60_000 });
   const text = existsSync(join(outDir, 'runs.txt')) ? readFileSync(join(outDir, 'runs.txt'), 'utf8') : '';
-  const byVariant = new Map<string, (LoopResult & { readonly slowCalls?: number | null })[]>();
+  const byVariant = new Map<string, (LoopResult & { readonly slowCalls?: number | null; readonly gcCount?: number; readonly gcMs?: number })[]>();
   for (const line of text.split('\n').filter((l) => l.trim() !== '')) {
     const space = line.indexOf(' ');
     const name = line.slice(0, space);
@@ -94,9 +94,10 @@ async function main(): Promise<number> {
     const ns = runs.map((r) => r.nsPerCall);
     const best = runs.map((r) => r.bestChunkNsPerCall ?? r.nsPerCall);
     const slow = runs.map((r) => r.slowCalls).filter((s) => s !== undefined);
+    const gc = runs.filter((r) => r.gcMs !== undefined).map((r) => `${r.gcCount} in ${r.gcMs!.toFixed(0)} ms`);
     const ratios = name === 'c' ? '' : `  ratio median ${(median(ns) / cMedian).toFixed(2)}x, fastest chunk ${(Math.min(...best) / cBest).toFixed(2)}x`;
     process.stdout.write(
-      `${name.padEnd(5)} ns/call ${ns.map((v) => v.toFixed(0)).join(', ')}; fastest chunks ${best.map((v) => v.toFixed(0)).join(', ')}${ratios}${slow.length ? `; slowCalls ${slow.join(', ')}` : ''}\n`,
+      `${name.padEnd(5)} ns/call ${ns.map((v) => v.toFixed(0)).join(', ')}; fastest chunks ${best.map((v) => v.toFixed(0)).join(', ')}${ratios}${slow.length ? `; slowCalls ${slow.join(', ')}` : ''}${gc.length ? `; GCs ${gc.join(', ')}` : ''}\n`,
     );
   }
   return 0;
