@@ -3,6 +3,9 @@
 // build/Release/iommufd.node) with node-gyp. It never fails the install: without a compiler,
 // without node headers, or on a non-Linux system it prints one line and exits 0, because only
 // the kernel backend needs the addon; the simulator and everything else work without it.
+// It first builds both addons: iommufd.node and the optional fast-call iommufd_fast.node
+// (binding.gyp adds that target when IOASFORM_FAST_IOCTL=1; it compiles only against Node 20's
+// V8). When that fails it builds iommufd.node alone, so the fast addon can never cost the main one.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -40,7 +43,12 @@ const args = [nodeGyp, 'rebuild'];
 const localHeaders = resolve(dirname(process.execPath), '..');
 if (existsSync(join(localHeaders, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${localHeaders}`);
 
-const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+const build = (fast) => spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, IOASFORM_FAST_IOCTL: fast ? '1' : '0' } });
+let result = build(true);
+if (result.status !== 0) {
+  console.log('ioasform: the fast-call addon (iommufd_fast.node) was not built; the kernel backend uses its N-API entries');
+  result = build(false);
+}
 if (result.status !== 0) {
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
   const firstError = output.split('\n').find((line) => /error/i.test(line))?.trim();

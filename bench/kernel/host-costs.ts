@@ -18,7 +18,8 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 const built = async <T>(relative: string): Promise<T> => (await import(pathToFileURL(join(repoRoot, 'dist', relative)).href)) as T;
 const S = await built<typeof StructsModule>('backends/kernel/structs.js');
 const { openKernel } = await built<typeof KernelModule>('backends/kernel/kernel.js');
-const { loadNative } = await built<typeof NativeModule>('backends/kernel/native.js');
+const { loadNative, loadFastIoctl } = await built<typeof NativeModule>('backends/kernel/native.js');
+const fast = loadFastIoctl();
 const native = loadNative();
 if (!native.ok) throw new Error(native.reason);
 const addon = native.addon;
@@ -39,7 +40,7 @@ function time(label: string, body: () => unknown): void {
 }
 
 const map = { flags: 7, ioasId: 1, userVa: 0x7f00_0000_0000n, length: 4096n, iova: 0x100000n };
-const view = new DataView(new ArrayBuffer(256));
+const view = S.structView(new ArrayBuffer(256));
 const bytes40 = new Uint8Array(40);
 const k = openKernel({ fd });
 const hasScratch = typeof addon.ioctlScratch === 'function' && typeof addon.ioctlScratchArray === 'function';
@@ -50,6 +51,11 @@ for (let round = 0; round < ROUNDS; round++) {
   if (hasScratch) {
     time('addon.ioctlScratch /dev/null', () => addon.ioctlScratch!(fd, 0x3b85));
     time('addon.ioctlScratchArray /dev/null', () => addon.ioctlScratchArray!(fd, 0x3b84, 16, 128));
+  }
+  if (fast) {
+    // The fast-call addon (V8 fast API calls from optimized code; IOASFORM_FAST_IOCTL=0 skips it).
+    time('fast.ioctlScratch /dev/null', () => fast.ioctlScratch(fd, 0x3b85));
+    time('fast.ioctlScratchArray /dev/null', () => fast.ioctlScratchArray(fd, 0x3b84, 16, 128));
   }
   time('MAP write + read + result (no syscall)', () => {
     S.writeIoasMap(view, map);

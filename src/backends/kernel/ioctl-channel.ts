@@ -3,12 +3,14 @@
 // the ioctl on it. An ioctl is synchronous and its outputs are read before the next call starts,
 // so one buffer serves every call (and every context) of a Node environment.
 //
-// Per call, the cheapest crossing measured (bench/README.md, "Kernel micro-benchmark") is the
-// addon's own scratch buffer: `ioctlScratch(fd, cmd)` takes two small integers and N-API never
-// resolves a typed array. An addon built before that entry existed still works, through
-// `ioctl`/`ioctlWithBuffer` on a buffer allocated here (the same bytes reach the kernel).
-import type { NativeAddon } from './native.js';
-import { STRUCT_SIZE } from './structs.js';
+// Per call, the cheapest crossing measured (bench/README.md, "Kernel micro-benchmark") is a
+// scratch buffer owned by native code: `ioctlScratch(fd, cmd)` takes two small integers and no
+// typed array is resolved. The fast-call addon (native/fast-ioctl.cc) has these entries as V8
+// fast API calls, which optimized code reaches without an N-API crossing; without it the main
+// addon's N-API scratch entries serve. An addon built before those existed still works, through
+// `ioctl`/`ioctlWithBuffer` on a buffer allocated here. Every path hands the kernel the same bytes.
+import type { FastIoctlAddon, NativeAddon } from './native.js';
+import { STRUCT_SIZE, structView, type StructView } from './structs.js';
 
 /** Where an IOVA_RANGES answer's array lives in the channel's buffer (after the largest struct). */
 export const ARRAY_OFFSET = 128;
@@ -19,6 +21,8 @@ export const CHANNEL_BYTES = ARRAY_OFFSET + ARRAY_CAPACITY * STRUCT_SIZE.iovaRan
 
 export interface IoctlChannel {
   /** The buffer: write the struct at offset 0 before `call`, read the outputs after it. */
+  readonly struct: StructView;
+  /** The same buffer as a DataView (`struct.view`). */
   readonly view: DataView;
   /** ioctl(fd, cmd, &struct): 0 or errno. */
   call(fd: number, cmd: number): number;
@@ -28,30 +32,36 @@ export interface IoctlChannel {
   callWithBuffer(fd: number, cmd: number, pointerOffset: number, data: Uint8Array): number;
 }
 
-type ScratchAddon = NativeAddon & Required<Pick<NativeAddon, 'structScratch' | 'ioctlScratch' | 'ioctlScratchArray'>>;
+/** A native scratch buffer and the entries that run an ioctl on it by address. */
+type ScratchEntries = Pick<FastIoctlAddon, 'structScratch' | 'ioctlScratch' | 'ioctlScratchArray'>;
 
-function hasScratch(addon: NativeAddon): addon is ScratchAddon {
+function hasScratch(addon: NativeAddon): addon is NativeAddon & ScratchEntries {
   return typeof addon.structScratch === 'function' && typeof addon.ioctlScratch === 'function' && typeof addon.ioctlScratchArray === 'function';
 }
 
-/** The addon's scratch buffer, passed by address inside the addon. */
+/** A native scratch buffer, passed by address inside native code. */
 class ScratchChannel implements IoctlChannel {
+  readonly struct: StructView;
   readonly view: DataView;
-  readonly #addon: ScratchAddon;
+  readonly #entries: ScratchEntries;
+  readonly #addon: NativeAddon;
   readonly #bytes: Uint8Array;
 
-  constructor(addon: ScratchAddon, buffer: ArrayBuffer) {
+  /** `entries` own `buffer`; `addon` runs the rare call whose array does not fit the buffer. */
+  constructor(entries: ScratchEntries, addon: NativeAddon, buffer: ArrayBuffer) {
+    this.#entries = entries;
     this.#addon = addon;
-    this.view = new DataView(buffer);
+    this.struct = structView(buffer);
+    this.view = this.struct.view;
     this.#bytes = new Uint8Array(buffer);
   }
 
   call(fd: number, cmd: number): number {
-    return this.#addon.ioctlScratch(fd, cmd);
+    return this.#entries.ioctlScratch(fd, cmd);
   }
 
   callWithArray(fd: number, cmd: number, pointerOffset: number): number {
-    return this.#addon.ioctlScratchArray(fd, cmd, pointerOffset, ARRAY_OFFSET);
+    return this.#entries.ioctlScratchArray(fd, cmd, pointerOffset, ARRAY_OFFSET);
   }
 
   callWithBuffer(fd: number, cmd: number, pointerOffset: number, data: Uint8Array): number {
@@ -61,6 +71,7 @@ class ScratchChannel implements IoctlChannel {
 
 /** A buffer of our own, passed as a typed array on each call (addons without the scratch entries). */
 class TypedArrayChannel implements IoctlChannel {
+  readonly struct: StructView;
   readonly view: DataView;
   readonly #addon: NativeAddon;
   readonly #bytes: Uint8Array;
@@ -69,7 +80,8 @@ class TypedArrayChannel implements IoctlChannel {
   constructor(addon: NativeAddon) {
     const buffer = new ArrayBuffer(CHANNEL_BYTES);
     this.#addon = addon;
-    this.view = new DataView(buffer);
+    this.struct = structView(buffer);
+    this.view = this.struct.view;
     this.#bytes = new Uint8Array(buffer);
     this.#array = this.#bytes.subarray(ARRAY_OFFSET);
   }
@@ -88,11 +100,16 @@ class TypedArrayChannel implements IoctlChannel {
   }
 }
 
-/** The channel for `addon`: its scratch buffer when it has one of at least CHANNEL_BYTES, else a buffer of our own. */
-export function ioctlChannel(addon: NativeAddon): IoctlChannel {
-  if (hasScratch(addon)) {
-    const buffer = addon.structScratch();
-    if (buffer.byteLength >= CHANNEL_BYTES) return new ScratchChannel(addon, buffer);
+/**
+ * The channel for `addon`: the fast-call addon's scratch buffer when one is given, else the
+ * addon's own scratch buffer, each only when it holds at least CHANNEL_BYTES; else a buffer of
+ * our own passed as a typed array.
+ */
+export function ioctlChannel(addon: NativeAddon, fast?: FastIoctlAddon): IoctlChannel {
+  for (const entries of [fast, hasScratch(addon) ? addon : undefined]) {
+    if (entries === undefined) continue;
+    const buffer = entries.structScratch();
+    if (buffer.byteLength >= CHANNEL_BYTES) return new ScratchChannel(entries, addon, buffer);
   }
   return new TypedArrayChannel(addon);
 }

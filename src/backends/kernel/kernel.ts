@@ -31,7 +31,7 @@ import {
   type UapiResult,
 } from '../../model/uapi.js';
 import { KernelDevices } from './devices.js';
-import { loadNative, O_RDWR, type NativeAddon } from './native.js';
+import { loadFastIoctl, loadNative, O_RDWR, type NativeAddon } from './native.js';
 import { ARRAY_CAPACITY, ARRAY_OFFSET, ioctlChannel, type IoctlChannel } from './ioctl-channel.js';
 import {
   ALLOWED_IOVAS_OFFSET,
@@ -55,6 +55,7 @@ import {
   writeIoasUnmap,
   writeOption,
   writeTestAddReserved,
+  type StructView,
 } from './structs.js';
 
 export const DEFAULT_IOMMUFD_PATH = '/dev/iommu';
@@ -162,14 +163,14 @@ class KernelBackend implements KernelContext {
   // Every call's struct is written into the channel's buffer and its outputs read back from it
   // (ioctl-channel.ts); IOVA_RANGES' array sits in the same buffer.
   readonly #channel: IoctlChannel;
-  readonly #view: DataView;
+  readonly #view: StructView;
   readonly #devices: KernelDevices;
 
   constructor(addon: NativeAddon, fd: number) {
     this.#addon = addon;
     this.#fd = fd;
-    this.#channel = ioctlChannel(addon);
-    this.#view = this.#channel.view;
+    this.#channel = ioctlChannel(addon, loadFastIoctl());
+    this.#view = this.#channel.struct;
     this.#devices = new KernelDevices(addon, () => this.#fd);
   }
 

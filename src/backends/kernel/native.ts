@@ -100,3 +100,51 @@ function tryLoad(): NativeLoad {
     return { ok: false, reason: `the native addon at ${path} could not be loaded: ${(error as Error).message}` };
   }
 }
+
+/**
+ * The optional fast-call addon (build/Release/iommufd_fast.node, from native/fast-ioctl.cc): the
+ * scratch entries of NativeAddon on a buffer of its own, as V8 fast API calls, so optimized code
+ * reaches ioctl(2) without an N-API crossing. Built only against Node 20's V8 (11.3).
+ */
+export interface FastIoctlAddon {
+  structScratch(): ArrayBuffer;
+  ioctlScratch(fd: number, cmd: number): number;
+  ioctlScratchArray(fd: number, cmd: number, pointerOffset: number, arrayOffset: number): number;
+  /** Calls that ran the slow callbacks (not the fast C functions) in this thread, for tests. */
+  slowCalls(): number;
+}
+
+let fastCached: { readonly addon: FastIoctlAddon | undefined } | undefined;
+
+/** Where the fast-call addon is expected: next to iommufd.node. */
+export function fastAddonPath(): string {
+  return resolve(dirname(addonPath()), 'iommufd_fast.node');
+}
+
+/**
+ * Loads the fast-call addon once, or answers undefined: not built (another Node, no C++
+ * compiler), not loadable, lacking an entry, or turned off with IOASFORM_FAST_IOCTL=0. The
+ * kernel backend then uses the main addon's N-API entries, with the same bytes reaching the kernel.
+ */
+export function loadFastIoctl(): FastIoctlAddon | undefined {
+  if (fastCached) return fastCached.addon;
+  fastCached = { addon: tryLoadFast() };
+  return fastCached.addon;
+}
+
+function tryLoadFast(): FastIoctlAddon | undefined {
+  if (process.platform !== 'linux' || process.env['IOASFORM_FAST_IOCTL'] === '0') return undefined;
+  const path = fastAddonPath();
+  if (!existsSync(path)) return undefined;
+  try {
+    const addon = createRequire(import.meta.url)(path) as Partial<FastIoctlAddon>;
+    const complete =
+      typeof addon.structScratch === 'function' &&
+      typeof addon.ioctlScratch === 'function' &&
+      typeof addon.ioctlScratchArray === 'function' &&
+      typeof addon.slowCalls === 'function';
+    return complete ? (addon as FastIoctlAddon) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -35,25 +35,61 @@ export const STRUCT_SIZE = {
 export const ALLOWED_IOVAS_OFFSET = 16;
 
 /**
- * The structs are written by `write*` functions into a DataView at offset 0, every byte of the
+ * The structs are written by `write*` functions into a StructView at offset 0, every byte of the
  * struct (reserved fields as zero), so a reused buffer needs no clearing: the kernel backend
  * writes every call's struct into one scratch buffer (ioctl-channel.ts) and reads the outputs
  * back with the `read*` functions. `encode*`/`decode*` are the same layouts on fresh byte arrays.
+ *
+ * A StructView is the buffer seen twice: a DataView for the u16/u32 fields and a BigUint64Array
+ * for the u64 fields (every u64 of these structs, and of the range arrays, sits at a multiple of
+ * 8). Node 20's optimizing compiler inlines BigUint64Array element loads and stores but calls a
+ * builtin for each DataView getBigUint64/setBigUint64: ~17 ns each natively, several times that
+ * under QEMU/TCG, and a kernel call writes and reads up to five u64s (bench/README.md, "Kernel
+ * per-call: session 4").
  */
-function fresh(size: number): { bytes: Uint8Array; view: DataView } {
-  const bytes = new Uint8Array(size);
-  return { bytes, view: new DataView(bytes.buffer) };
+export interface StructView {
+  readonly view: DataView;
+  readonly u64: BigUint64Array;
 }
 
-function viewOf(bytes: Uint8Array, minSize: number): DataView {
+/**
+ * Typed arrays use the machine's byte order, the DataView calls here little-endian (the layout of
+ * every Linux target this runs on). On a big-endian machine u64s go through the DataView too, so
+ * every field keeps one byte order.
+ */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A StructView of `byteLength` bytes of `buffer` from `byteOffset`, which must be a multiple of 8. */
+export function structView(buffer: ArrayBufferLike, byteOffset = 0, byteLength = buffer.byteLength - byteOffset): StructView {
+  if (byteOffset % 8 !== 0) throw new RangeError(`a struct view starts at a multiple of 8, not at ${byteOffset}`);
+  return { view: new DataView(buffer, byteOffset, byteLength), u64: new BigUint64Array(buffer, byteOffset, byteLength >>> 3) };
+}
+
+function setU64(s: StructView, offset: number, value: bigint): void {
+  if (LITTLE_ENDIAN_HOST) s.u64[offset >>> 3] = value;
+  else s.view.setBigUint64(offset, value, true);
+}
+
+function getU64(s: StructView, offset: number): bigint {
+  return LITTLE_ENDIAN_HOST ? (s.u64[offset >>> 3] as bigint) : s.view.getBigUint64(offset, true);
+}
+
+function fresh(size: number): { bytes: Uint8Array; view: StructView } {
+  const bytes = new Uint8Array(size);
+  return { bytes, view: structView(bytes.buffer) };
+}
+
+function viewOf(bytes: Uint8Array, minSize: number): StructView {
   if (bytes.byteLength < minSize) throw new RangeError(`expected at least ${minSize} bytes, got ${bytes.byteLength}`);
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Decoding is not on the per-call path: bytes at an offset that is not a multiple of 8 are copied.
+  if (bytes.byteOffset % 8 !== 0) return structView(Uint8Array.from(bytes).buffer);
+  return structView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 // iommu_destroy (8): 0 size | 4 id
-export function writeDestroy(view: DataView, a: DestroyArgs): void {
-  view.setUint32(0, STRUCT_SIZE.destroy, true);
-  view.setUint32(4, a.id, true);
+export function writeDestroy(view: StructView, a: DestroyArgs): void {
+  view.view.setUint32(0, STRUCT_SIZE.destroy, true);
+  view.view.setUint32(4, a.id, true);
 }
 
 export function encodeDestroy(a: DestroyArgs): Uint8Array {
@@ -63,10 +99,10 @@ export function encodeDestroy(a: DestroyArgs): Uint8Array {
 }
 
 // iommu_ioas_alloc (12): 0 size | 4 flags | 8 out_ioas_id
-export function writeIoasAlloc(view: DataView, a: IoasAllocArgs): void {
-  view.setUint32(0, STRUCT_SIZE.ioasAlloc, true);
-  view.setUint32(4, a.flags, true);
-  view.setUint32(8, 0, true);
+export function writeIoasAlloc(view: StructView, a: IoasAllocArgs): void {
+  view.view.setUint32(0, STRUCT_SIZE.ioasAlloc, true);
+  view.view.setUint32(4, a.flags, true);
+  view.view.setUint32(8, 0, true);
 }
 
 export function encodeIoasAlloc(a: IoasAllocArgs): Uint8Array {
@@ -75,8 +111,8 @@ export function encodeIoasAlloc(a: IoasAllocArgs): Uint8Array {
   return bytes;
 }
 
-export function readIoasAllocId(view: DataView): number {
-  return view.getUint32(8, true);
+export function readIoasAllocId(view: StructView): number {
+  return view.view.getUint32(8, true);
 }
 
 export function decodeIoasAllocOut(bytes: Uint8Array): IoasAllocOut {
@@ -86,19 +122,19 @@ export function decodeIoasAllocOut(bytes: Uint8Array): IoasAllocOut {
 // iommu_iova_range (16): 0 start u64 | 8 last u64 (inclusive); arrays of them are contiguous.
 export function encodeIovaRangeArray(ranges: readonly IovaRange[]): Uint8Array {
   const bytes = new Uint8Array(ranges.length * STRUCT_SIZE.iovaRange);
-  const view = new DataView(bytes.buffer);
+  const view = structView(bytes.buffer);
   ranges.forEach((r, i) => {
-    view.setBigUint64(i * STRUCT_SIZE.iovaRange, r.start, true);
-    view.setBigUint64(i * STRUCT_SIZE.iovaRange + 8, r.last, true);
+    setU64(view, i * STRUCT_SIZE.iovaRange, r.start);
+    setU64(view, i * STRUCT_SIZE.iovaRange + 8, r.last);
   });
   return bytes;
 }
 
 /** `count` ranges of an array that starts at `offset` of `view`. */
-export function readIovaRangeArray(view: DataView, offset: number, count: number): IovaRange[] {
+export function readIovaRangeArray(view: StructView, offset: number, count: number): IovaRange[] {
   const ranges: IovaRange[] = [];
   for (let i = 0, at = offset; i < count; i++, at += STRUCT_SIZE.iovaRange) {
-    ranges.push({ start: view.getBigUint64(at, true), last: view.getBigUint64(at + 8, true) });
+    ranges.push({ start: getU64(view, at), last: getU64(view, at + 8) });
   }
   return ranges;
 }
@@ -109,13 +145,13 @@ export function decodeIovaRangeArray(bytes: Uint8Array, count: number): IovaRang
 
 // iommu_ioas_iova_ranges (32): 0 size | 4 ioas_id | 8 num_iovas | 12 __reserved
 //                              | 16 allowed_iovas (user ptr, patched in by the addon) | 24 out_iova_alignment
-export function writeIoasIovaRanges(view: DataView, a: { readonly ioasId: number; readonly numIovas: number }): void {
-  view.setUint32(0, STRUCT_SIZE.ioasIovaRanges, true);
-  view.setUint32(4, a.ioasId, true);
-  view.setUint32(8, a.numIovas, true);
-  view.setUint32(12, 0, true);
-  view.setBigUint64(16, 0n, true);
-  view.setBigUint64(24, 0n, true);
+export function writeIoasIovaRanges(view: StructView, a: { readonly ioasId: number; readonly numIovas: number }): void {
+  view.view.setUint32(0, STRUCT_SIZE.ioasIovaRanges, true);
+  view.view.setUint32(4, a.ioasId, true);
+  view.view.setUint32(8, a.numIovas, true);
+  view.view.setUint32(12, 0, true);
+  setU64(view, 16, 0n);
+  setU64(view, 24, 0n);
 }
 
 export function encodeIoasIovaRanges(a: { readonly ioasId: number; readonly numIovas: number }): Uint8Array {
@@ -125,12 +161,12 @@ export function encodeIoasIovaRanges(a: { readonly ioasId: number; readonly numI
 }
 
 /** The output num_iovas: the true number of ranges. */
-export function readIoasIovaRangesCount(view: DataView): number {
-  return view.getUint32(8, true);
+export function readIoasIovaRangesCount(view: StructView): number {
+  return view.view.getUint32(8, true);
 }
 
-export function readIoasIovaRangesAlignment(view: DataView): bigint {
-  return view.getBigUint64(24, true);
+export function readIoasIovaRangesAlignment(view: StructView): bigint {
+  return getU64(view, 24);
 }
 
 export function decodeIoasIovaRangesOut(bytes: Uint8Array): { numIovas: number; outIovaAlignment: bigint } {
@@ -139,12 +175,12 @@ export function decodeIoasIovaRangesOut(bytes: Uint8Array): { numIovas: number; 
 }
 
 // iommu_ioas_allow_iovas (24): 0 size | 4 ioas_id | 8 num_iovas | 12 __reserved | 16 allowed_iovas (user ptr)
-export function writeIoasAllowIovas(view: DataView, a: { readonly ioasId: number; readonly numIovas: number }): void {
-  view.setUint32(0, STRUCT_SIZE.ioasAllowIovas, true);
-  view.setUint32(4, a.ioasId, true);
-  view.setUint32(8, a.numIovas, true);
-  view.setUint32(12, 0, true);
-  view.setBigUint64(16, 0n, true);
+export function writeIoasAllowIovas(view: StructView, a: { readonly ioasId: number; readonly numIovas: number }): void {
+  view.view.setUint32(0, STRUCT_SIZE.ioasAllowIovas, true);
+  view.view.setUint32(4, a.ioasId, true);
+  view.view.setUint32(8, a.numIovas, true);
+  view.view.setUint32(12, 0, true);
+  setU64(view, 16, 0n);
 }
 
 export function encodeIoasAllowIovas(a: { readonly ioasId: number; readonly numIovas: number }): Uint8Array {
@@ -154,14 +190,14 @@ export function encodeIoasAllowIovas(a: { readonly ioasId: number; readonly numI
 }
 
 // iommu_ioas_map (40): 0 size | 4 flags | 8 ioas_id | 12 __reserved | 16 user_va | 24 length | 32 iova
-export function writeIoasMap(view: DataView, a: IoasMapArgs): void {
-  view.setUint32(0, STRUCT_SIZE.ioasMap, true);
-  view.setUint32(4, a.flags, true);
-  view.setUint32(8, a.ioasId, true);
-  view.setUint32(12, 0, true);
-  view.setBigUint64(16, a.userVa, true);
-  view.setBigUint64(24, a.length, true);
-  view.setBigUint64(32, a.iova, true);
+export function writeIoasMap(view: StructView, a: IoasMapArgs): void {
+  view.view.setUint32(0, STRUCT_SIZE.ioasMap, true);
+  view.view.setUint32(4, a.flags, true);
+  view.view.setUint32(8, a.ioasId, true);
+  view.view.setUint32(12, 0, true);
+  setU64(view, 16, a.userVa);
+  setU64(view, 24, a.length);
+  setU64(view, 32, a.iova);
 }
 
 export function encodeIoasMap(a: IoasMapArgs): Uint8Array {
@@ -170,8 +206,8 @@ export function encodeIoasMap(a: IoasMapArgs): Uint8Array {
   return bytes;
 }
 
-export function readIoasMapIova(view: DataView): bigint {
-  return view.getBigUint64(32, true);
+export function readIoasMapIova(view: StructView): bigint {
+  return getU64(view, 32);
 }
 
 export function decodeIoasMapOut(bytes: Uint8Array): IoasMapOut {
@@ -180,14 +216,14 @@ export function decodeIoasMapOut(bytes: Uint8Array): IoasMapOut {
 
 // iommu_ioas_copy (40): 0 size | 4 flags | 8 dst_ioas_id | 12 src_ioas_id | 16 length | 24 dst_iova | 32 src_iova
 // (no __reserved field)
-export function writeIoasCopy(view: DataView, a: IoasCopyArgs): void {
-  view.setUint32(0, STRUCT_SIZE.ioasCopy, true);
-  view.setUint32(4, a.flags, true);
-  view.setUint32(8, a.dstIoasId, true);
-  view.setUint32(12, a.srcIoasId, true);
-  view.setBigUint64(16, a.length, true);
-  view.setBigUint64(24, a.dstIova, true);
-  view.setBigUint64(32, a.srcIova, true);
+export function writeIoasCopy(view: StructView, a: IoasCopyArgs): void {
+  view.view.setUint32(0, STRUCT_SIZE.ioasCopy, true);
+  view.view.setUint32(4, a.flags, true);
+  view.view.setUint32(8, a.dstIoasId, true);
+  view.view.setUint32(12, a.srcIoasId, true);
+  setU64(view, 16, a.length);
+  setU64(view, 24, a.dstIova);
+  setU64(view, 32, a.srcIova);
 }
 
 export function encodeIoasCopy(a: IoasCopyArgs): Uint8Array {
@@ -196,8 +232,8 @@ export function encodeIoasCopy(a: IoasCopyArgs): Uint8Array {
   return bytes;
 }
 
-export function readIoasCopyDstIova(view: DataView): bigint {
-  return view.getBigUint64(24, true);
+export function readIoasCopyDstIova(view: StructView): bigint {
+  return getU64(view, 24);
 }
 
 export function decodeIoasCopyOut(bytes: Uint8Array): IoasCopyOut {
@@ -205,11 +241,11 @@ export function decodeIoasCopyOut(bytes: Uint8Array): IoasCopyOut {
 }
 
 // iommu_ioas_unmap (24): 0 size | 4 ioas_id | 8 iova | 16 length (no __reserved field)
-export function writeIoasUnmap(view: DataView, a: IoasUnmapArgs): void {
-  view.setUint32(0, STRUCT_SIZE.ioasUnmap, true);
-  view.setUint32(4, a.ioasId, true);
-  view.setBigUint64(8, a.iova, true);
-  view.setBigUint64(16, a.length, true);
+export function writeIoasUnmap(view: StructView, a: IoasUnmapArgs): void {
+  view.view.setUint32(0, STRUCT_SIZE.ioasUnmap, true);
+  view.view.setUint32(4, a.ioasId, true);
+  setU64(view, 8, a.iova);
+  setU64(view, 16, a.length);
 }
 
 export function encodeIoasUnmap(a: IoasUnmapArgs): Uint8Array {
@@ -219,8 +255,8 @@ export function encodeIoasUnmap(a: IoasUnmapArgs): Uint8Array {
 }
 
 /** The output length: how many bytes were unmapped. */
-export function readIoasUnmapLength(view: DataView): bigint {
-  return view.getBigUint64(16, true);
+export function readIoasUnmapLength(view: StructView): bigint {
+  return getU64(view, 16);
 }
 
 export function decodeIoasUnmapOut(bytes: Uint8Array): IoasUnmapOut {
@@ -228,13 +264,13 @@ export function decodeIoasUnmapOut(bytes: Uint8Array): IoasUnmapOut {
 }
 
 // iommu_option (24): 0 size | 4 option_id | 8 op u16 | 10 __reserved u16 | 12 object_id | 16 val64
-export function writeOption(view: DataView, a: OptionArgs): void {
-  view.setUint32(0, STRUCT_SIZE.option, true);
-  view.setUint32(4, a.optionId, true);
-  view.setUint16(8, a.op, true);
-  view.setUint16(10, 0, true);
-  view.setUint32(12, a.objectId, true);
-  view.setBigUint64(16, a.val64, true);
+export function writeOption(view: StructView, a: OptionArgs): void {
+  view.view.setUint32(0, STRUCT_SIZE.option, true);
+  view.view.setUint32(4, a.optionId, true);
+  view.view.setUint16(8, a.op, true);
+  view.view.setUint16(10, 0, true);
+  view.view.setUint32(12, a.objectId, true);
+  setU64(view, 16, a.val64);
 }
 
 export function encodeOption(a: OptionArgs): Uint8Array {
@@ -243,8 +279,8 @@ export function encodeOption(a: OptionArgs): Uint8Array {
   return bytes;
 }
 
-export function readOptionVal64(view: DataView): bigint {
-  return view.getBigUint64(16, true);
+export function readOptionVal64(view: StructView): bigint {
+  return getU64(view, 16);
 }
 
 export function decodeOptionOut(bytes: Uint8Array): OptionOut {
@@ -256,14 +292,14 @@ export const IOMMU_TEST_OP_ADD_RESERVED = 1;
 
 // iommu_test_cmd (72; min size 68 = offsetofend(last)): 0 size | 4 op | 8 id | 12 __reserved
 //                 | 16 union (add_reserved: 16 start u64 | 24 length u64) | ... | 64 last u32
-export function writeTestAddReserved(view: DataView, a: { readonly ioasId: number; readonly start: bigint; readonly length: bigint }): void {
+export function writeTestAddReserved(view: StructView, a: { readonly ioasId: number; readonly start: bigint; readonly length: bigint }): void {
   // Most of the union is unused by this op: clear the whole struct first (a rare, test-only call).
-  for (let at = 0; at < STRUCT_SIZE.testCmd; at += 4) view.setUint32(at, 0, true);
-  view.setUint32(0, STRUCT_SIZE.testCmd, true);
-  view.setUint32(4, IOMMU_TEST_OP_ADD_RESERVED, true);
-  view.setUint32(8, a.ioasId, true);
-  view.setBigUint64(16, a.start, true);
-  view.setBigUint64(24, a.length, true);
+  for (let at = 0; at < STRUCT_SIZE.testCmd; at += 4) view.view.setUint32(at, 0, true);
+  view.view.setUint32(0, STRUCT_SIZE.testCmd, true);
+  view.view.setUint32(4, IOMMU_TEST_OP_ADD_RESERVED, true);
+  view.view.setUint32(8, a.ioasId, true);
+  setU64(view, 16, a.start);
+  setU64(view, 24, a.length);
 }
 
 export function encodeTestAddReserved(a: { readonly ioasId: number; readonly start: bigint; readonly length: bigint }): Uint8Array {

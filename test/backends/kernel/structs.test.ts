@@ -38,6 +38,8 @@ import {
   writeIoasUnmap,
   writeOption,
   writeTestAddReserved,
+  structView,
+  type StructView,
 } from '../../../src/backends/kernel/structs.js';
 
 /** Builds the expected bytes from [offset, width, value] triples, little-endian. */
@@ -128,7 +130,7 @@ describe('uapi struct layouts (spec §2, little-endian)', () => {
 describe('writers into a reused buffer (the kernel backend\'s channel)', () => {
   const map = { flags: 7, ioasId: 9, userVa: 0x7f00_0000_1000n, length: 0x2000n, iova: 0xffff_ffff_ffff_f000n };
   const copy = { flags: 6, dstIoasId: 2, srcIoasId: 9, length: A64, dstIova: B64, srcIova: C64 };
-  const cases: [name: string, size: number, write: (view: DataView) => void, fresh: Uint8Array][] = [
+  const cases: [name: string, size: number, write: (view: StructView) => void, fresh: Uint8Array][] = [
     ['destroy', STRUCT_SIZE.destroy, (v) => writeDestroy(v, { id: 5 }), encodeDestroy({ id: 5 })],
     ['ioas_alloc', STRUCT_SIZE.ioasAlloc, (v) => writeIoasAlloc(v, { flags: 0 }), encodeIoasAlloc({ flags: 0 })],
     ['ioas_iova_ranges', STRUCT_SIZE.ioasIovaRanges, (v) => writeIoasIovaRanges(v, { ioasId: 3, numIovas: 4 }), encodeIoasIovaRanges({ ioasId: 3, numIovas: 4 })],
@@ -143,7 +145,7 @@ describe('writers into a reused buffer (the kernel backend\'s channel)', () => {
   for (const [name, size, write, fresh] of cases) {
     it(`${name}: writes every byte of the struct, so a dirty buffer gives the fresh bytes`, () => {
       const buffer = new Uint8Array(256).fill(0xff);
-      write(new DataView(buffer.buffer));
+      write(structView(buffer.buffer));
       expect([...buffer.subarray(0, size)]).toEqual([...fresh]);
       // Nothing past the struct is touched (an IOVA_RANGES array may live there).
       expect(buffer.subarray(size).every((b) => b === 0xff)).toBe(true);
@@ -151,26 +153,71 @@ describe('writers into a reused buffer (the kernel backend\'s channel)', () => {
   }
 
   it('readers take the outputs from the same offsets as the decoders', () => {
-    const view = new DataView(new ArrayBuffer(256));
+    const struct = structView(new ArrayBuffer(256));
+    const view = struct.view;
     view.setUint32(8, 0x7fffffff, true);
-    expect(readIoasAllocId(view)).toBe(0x7fffffff);
+    expect(readIoasAllocId(struct)).toBe(0x7fffffff);
     view.setBigUint64(32, C64, true);
-    expect(readIoasMapIova(view)).toBe(C64);
+    expect(readIoasMapIova(struct)).toBe(C64);
     view.setBigUint64(24, B64, true);
-    expect(readIoasCopyDstIova(view)).toBe(B64);
-    expect(readIoasIovaRangesAlignment(view)).toBe(B64);
+    expect(readIoasCopyDstIova(struct)).toBe(B64);
+    expect(readIoasIovaRangesAlignment(struct)).toBe(B64);
     view.setUint32(8, 3, true);
-    expect(readIoasIovaRangesCount(view)).toBe(3);
+    expect(readIoasIovaRangesCount(struct)).toBe(3);
     view.setBigUint64(16, A64, true);
-    expect(readIoasUnmapLength(view)).toBe(A64);
-    expect(readOptionVal64(view)).toBe(A64);
+    expect(readIoasUnmapLength(struct)).toBe(A64);
+    expect(readOptionVal64(struct)).toBe(A64);
   });
 
   it('readIovaRangeArray reads the ranges of an array placed at an offset', () => {
     const ranges = [{ start: A64, last: B64 }, { start: 0n, last: C64 }];
     const buffer = new Uint8Array(256);
     buffer.set(encodeIovaRangeArray(ranges), 128);
-    expect(readIovaRangeArray(new DataView(buffer.buffer), 128, 2)).toEqual(ranges);
-    expect(readIovaRangeArray(new DataView(buffer.buffer), 128, 0)).toEqual([]);
+    expect(readIovaRangeArray(structView(buffer.buffer), 128, 2)).toEqual(ranges);
+    expect(readIovaRangeArray(structView(buffer.buffer), 128, 0)).toEqual([]);
+  });
+});
+
+// The writers and readers store u64 fields through a BigUint64Array (cheaper per call than
+// DataView's BigInt methods); these check them against DataView's little-endian bytes, the
+// layout they replace, on random values across the whole u64 range.
+describe('u64 fields through the typed array agree with DataView little-endian', () => {
+  const random64 = (): bigint => BigInt.asUintN(64, BigInt(Math.floor(Math.random() * 2 ** 32)) << 32n | BigInt(Math.floor(Math.random() * 2 ** 32)));
+
+  it('writers: the bytes DataView.setBigUint64(..., true) would write', () => {
+    for (let i = 0; i < 500; i++) {
+      const map = { flags: i, ioasId: i + 1, userVa: random64(), length: random64(), iova: i % 7 === 0 ? 2n ** 64n - 1n : random64() };
+      const struct = structView(new Uint8Array(64).fill(0xaa).buffer);
+      writeIoasMap(struct, map);
+      const expected = new DataView(new ArrayBuffer(40));
+      expected.setUint32(0, STRUCT_SIZE.ioasMap, true);
+      expected.setUint32(4, map.flags, true);
+      expected.setUint32(8, map.ioasId, true);
+      expected.setUint32(12, 0, true);
+      expected.setBigUint64(16, map.userVa, true);
+      expected.setBigUint64(24, map.length, true);
+      expected.setBigUint64(32, map.iova, true);
+      expect([...new Uint8Array(struct.view.buffer, 0, 40)]).toEqual([...new Uint8Array(expected.buffer)]);
+    }
+  });
+
+  it('readers: the values DataView.getBigUint64(..., true) reads, at every u64 offset', () => {
+    for (let i = 0; i < 200; i++) {
+      const bytes = Uint8Array.from({ length: 256 }, () => Math.floor(Math.random() * 256));
+      const struct = structView(bytes.buffer);
+      const dv = new DataView(bytes.buffer);
+      expect(readIoasMapIova(struct)).toBe(dv.getBigUint64(32, true));
+      expect(readIoasUnmapLength(struct)).toBe(dv.getBigUint64(16, true));
+      expect(readIoasIovaRangesAlignment(struct)).toBe(dv.getBigUint64(24, true));
+      expect(readIovaRangeArray(struct, 128, 3)).toEqual([0, 1, 2].map((k) => ({ start: dv.getBigUint64(128 + 16 * k, true), last: dv.getBigUint64(136 + 16 * k, true) })));
+    }
+  });
+
+  it('decoders read bytes at an offset that is not a multiple of 8 (copied), and a view there is refused', () => {
+    const map = { flags: 1, ioasId: 2, userVa: A64, length: B64, iova: C64 };
+    const padded = new Uint8Array(44);
+    padded.set(encodeIoasMap(map), 4);
+    expect(decodeIoasMapOut(padded.subarray(4))).toEqual({ iova: C64 });
+    expect(() => structView(padded.buffer, 4)).toThrow(RangeError);
   });
 });
