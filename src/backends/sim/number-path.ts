@@ -74,7 +74,8 @@ export function checkInsertD(iopt: IoPagetable, writable: boolean, npagesD: numb
   if ((prot & 2) !== 0 && !writable) return ERRNO.EPERM;
   const pageSize = iopt.pageSizeD;
   if ((startByteD % pageSize) % iopt.iovaAlignmentD !== 0) return ERRNO.EINVAL;
-  // The overflow checks cannot fire below 2^52; the last byte's page index must be inside the pages.
+  // The overflow checks cannot fire below 2^52. The page index check mirrors the kernel's WARN_ON;
+  // it cannot fire for a fresh MAP or a piece of an existing area, but costs one comparison.
   if (Math.floor((startByteD + lengthD - 1) / pageSize) >= npagesD) return ERRNO.EOVERFLOW;
   return 0;
 }
@@ -169,10 +170,11 @@ function lowestFitD(areas: IntervalTree<unknown>, lo: number, hi: number, clampe
       const hit = fitHoleD(cursor, holeLast, r);
       if (hit !== NONE) return hit;
       if (next === NIL) return NONE;
-      // Past a clamped end the true window may go on: only the bigint path knows.
+      // Past a clamped end the true window may go on: only the bigint path knows. (Not reached
+      // in practice: a hole from below FAST_LIMIT up to CAP always fits; kept as the safe answer.)
       if (nextStart > hi) return clamped ? GIVE_UP : NONE;
     }
-    if (nextStart >= FAST_LIMIT) return GIVE_UP;
+    // (From an area at or above FAST_LIMIT every gap found starts above it: given up below.)
     const previous = areas.firstGapFromD(next, r.need);
     if (previous === NIL) {
       const tail = areas.maxLastD();
