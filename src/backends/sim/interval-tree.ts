@@ -49,11 +49,9 @@ const INITIAL_CAPACITY = 16;
 // bigint comparison is a builtin call, a double comparison one instruction, and a descent
 // makes about 2 log2(n) of them).
 
-/** a < b, given aD = Number(a) and bD = Number(b). */
-function lessThan(aD: number, bD: number, a: bigint, b: bigint): boolean {
-  if (aD !== bD) return aD < bD;
-  return aD >= EXACT_LIMIT && a < b;
-}
+// (So a < b is `aD !== bD ? aD < bD : aD >= 2^53 && a < b`, written out at each use: the
+// bigint operand is then loaded from the `starts` array only on such a tie, not on every level
+// of every descent, which an argument of a helper function would cost.)
 
 export class IntervalTree<T> {
   private root = NIL;
@@ -236,10 +234,16 @@ export class IntervalTree<T> {
     return NIL;
   }
 
+  /** start < node.start, given startD = Number(start); reads the node's bigint only on a tie at 2^53+. */
+  private startsBelow(startD: number, start: bigint, node: number): boolean {
+    const nodeD = this.startD[node] as number;
+    return startD !== nodeD ? startD < nodeD : startD >= EXACT_LIMIT && start < this.startAt(node);
+  }
+
   /** Unlinks `target` (known to be in the subtree, found by its start) from the subtree. */
   private removeNode(node: number, start: bigint, target: number): number {
     if (node === target) return this.merge(this.left[node] as number, this.right[node] as number);
-    if (lessThan(this.startD[target] as number, this.startD[node] as number, start, this.startAt(node))) {
+    if (this.startsBelow(this.startD[target] as number, start, node)) {
       this.left[node] = this.removeNode(this.left[node] as number, start, target);
     } else {
       this.right[node] = this.removeNode(this.right[node] as number, start, target);
@@ -291,7 +295,7 @@ export class IntervalTree<T> {
     let node = this.root;
     for (;;) {
       path[depth++] = node;
-      const goLeft = lessThan(freshD, this.startD[node] as number, start, this.startAt(node));
+      const goLeft = this.startsBelow(freshD, start, node);
       const child = (goLeft ? this.left[node] : this.right[node]) as number;
       if (child === NIL) {
         if (goLeft) this.left[node] = fresh;
@@ -502,7 +506,8 @@ export class IntervalTree<T> {
 
   /** node.start < query.from */
   private startsBefore(node: number, query: GapQuery): boolean {
-    return lessThan(this.startD[node] as number, query.fromD, this.startAt(node), query.from);
+    const nodeD = this.startD[node] as number;
+    return nodeD !== query.fromD ? nodeD < query.fromD : nodeD >= EXACT_LIMIT && this.startAt(node) < query.from;
   }
 
   /**
