@@ -36,11 +36,12 @@ export function smallNumber(value: bigint): number {
   return n >= 0 && n < FAST_LIMIT ? n : -1;
 }
 
-const SMALL_BIGINTS: bigint[] = [];
-const SMALL_BIGINT_COUNT = 1 << 16;
+const SMALL_BIGINT_COUNT = 1 << 12;
+/** Filled up front (with holes as undefined), so scattered indexes never make it a dictionary. */
+const SMALL_BIGINTS: (bigint | undefined)[] = new Array<bigint | undefined>(SMALL_BIGINT_COUNT).fill(undefined);
 
 /**
- * BigInt(n), shared for n < 2^16: page counts and page offsets repeat, and a bigint is an
+ * BigInt(n), shared for n < 2^12: page counts and page offsets repeat, and a bigint is an
  * immutable heap object, so 100k areas can point at a few hundred of them.
  */
 export function smallBigInt(n: number): bigint {
