@@ -30,9 +30,15 @@ export function applyOnSimulator(sim: SimContext, steps: readonly Step[]): State
   const memoryByName = new Map<string, RecordedMemory>();
   const ioasByName = new Map<string, LiveIoas>();
   let rlimitMode = emptyStateBody('sim').options.rlimitMode;
+  // Plans list an IOAS's entries together and mostly walk a region's mappings in a row: one
+  // remembered lookup each saves most string-keyed Map lookups of the hot MAP step.
+  let lastIoas: LiveIoas | undefined;
+  let lastRegion: RecordedMemory | undefined;
   const live = (name: string): LiveIoas => {
+    if (lastIoas !== undefined && lastIoas.name === name) return lastIoas;
     const ioas = ioasByName.get(name);
     if (!ioas) throw new BenchApplyError(`ioas.${name} is not allocated`);
+    lastIoas = ioas;
     return ioas;
   };
   /** The result of a call that must succeed (the plan was made for an empty simulator). */
@@ -77,8 +83,9 @@ export function applyOnSimulator(sim: SimContext, steps: readonly Step[]): State
       }
       case 'map': {
         const ioas = live(step.ioas);
-        const region = memoryByName.get(step.memory);
+        const region = lastRegion !== undefined && lastRegion.name === step.memory ? lastRegion : memoryByName.get(step.memory);
         if (!region) throw new BenchApplyError(`memory.${step.memory} is not created`);
+        lastRegion = region;
         const userVa = region.userVa + step.offset;
         const flags = accessFlags(step.access) | (step.iova === null ? 0 : IOMMU_IOAS_MAP_FIXED_IOVA);
         const r = must(step, sim.ioasMap({ flags, ioasId: ioas.id, userVa, length: step.length, iova: step.iova ?? 0n }));

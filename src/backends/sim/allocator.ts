@@ -88,7 +88,7 @@ export function allocIova(
  */
 const windowCache = new WeakMap<readonly IovaRange[], { readonly pageSize: bigint; readonly windows: readonly IovaRange[] }>();
 
-function allowedWindows(allowed: readonly IovaRange[], pageSize: bigint): readonly IovaRange[] {
+export function allowedWindows(allowed: readonly IovaRange[], pageSize: bigint): readonly IovaRange[] {
   const cached = windowCache.get(allowed);
   if (cached !== undefined && cached.pageSize === pageSize) return cached.windows;
   const lo = pageSize;

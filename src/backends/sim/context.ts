@@ -41,6 +41,8 @@ import { encodeState, type SimSnapshot } from './snapshot.js';
 import { newIoas, type ContextState, type IoasObject, type ResolvedOptions } from './state.js';
 import type { SimArea, SimContext, TestAddReservedArgs } from './types.js';
 import { addNoWrap, toU16, toU32, toU64, U64_MAX } from './u64.js';
+import { NIL } from './interval-tree.js';
+import { allocIovaD, checkIovaD, checkInsertD, FAST_LIMIT, GIVE_UP, smallBigInt, smallNumber } from './number-path.js';
 
 /** MOCK_FLAGS_ACCESS_SYZ (iommufd_test.h): TEST kernels accept it on COPY (spec §7.1 step 0). */
 export const MOCK_FLAGS_ACCESS_SYZ = 1 << 16;
@@ -53,9 +55,12 @@ export { ok, fail };
 
 export class Simulator implements SimContext {
   readonly state: ContextState;
+  /** Whether MAP and COPY try the number fast path first (number-path.ts); off: bigint only. */
+  private readonly numberFastPath: boolean;
 
-  constructor(state: ContextState) {
+  constructor(state: ContextState, numberFastPath = true) {
     this.state = state;
+    this.numberFastPath = numberFastPath;
   }
 
   private get options(): ResolvedOptions {
@@ -115,6 +120,10 @@ export class Simulator implements SimContext {
   ioasMap(args: IoasMapArgs): UapiResult<IoasMapOut> {
     if (this.state.closed) return fail(EBADF);
     const flags = toU32(args.flags);
+    if (this.numberFastPath) {
+      const small = this.mapSmall(flags, args);
+      if (small !== null) return small;
+    }
     const iova = toU64(args.iova);
     const length = toU64(args.length);
     const userVa = toU64(args.userVa);
@@ -147,6 +156,10 @@ export class Simulator implements SimContext {
   ioasCopy(args: IoasCopyArgs): UapiResult<IoasCopyOut> {
     if (this.state.closed) return fail(EBADF);
     let flags = toU32(args.flags);
+    if (this.numberFastPath) {
+      const small = this.copySmall(flags, args);
+      if (small !== null) return small;
+    }
     let srcIova = toU64(args.srcIova);
     const length = toU64(args.length);
     const dstIova = toU64(args.dstIova);
@@ -171,6 +184,109 @@ export class Simulator implements SimContext {
     const rc = this.fillDomains(dst, pieces, result.iova, length, pinned);
     if (rc !== 0) return fail(rc);
     return { errno: 0, code: 'OK', dstIova: result.iova };
+  }
+
+  /**
+   * ioasMap on the number fast path (number-path.ts): every operand below FAST_LIMIT, no domain
+   * attached, PAGE_SIZE <= 2^20. The same checks in the same order as the bigint path, each in
+   * doubles; null means "run the bigint path" and is only answered before anything changed.
+   */
+  private mapSmall(flags: number, args: IoasMapArgs): UapiResult<IoasMapOut> | null {
+    const userVaD = smallNumber(args.userVa);
+    const lengthD = smallNumber(args.length);
+    const iovaD = smallNumber(args.iova);
+    if (userVaD < 0 || lengthD < 0 || iovaD < 0) return null;
+    if ((flags & ~MAP_FLAGS) !== 0) return fail(ERRNO.EOPNOTSUPP);
+    // (EOVERFLOW for iova or length >= U64_MAX cannot happen below FAST_LIMIT.)
+    if ((flags & PROT_FLAGS) === 0) return fail(ERRNO.EINVAL);
+    const ioas = this.ioas(args.ioasId);
+    if (ioas === null) return fail(ERRNO.ENOENT);
+    const iopt = ioas.iopt;
+    if (iopt.pageSizeD < 0 || iopt.domains.size !== 0) return null;
+    // iopt_alloc_pages: below FAST_LIMIT only a zero length fails.
+    if (lengthD === 0) return fail(ERRNO.EINVAL);
+    // iopt_map_pages
+    if (lengthD % iopt.iovaAlignmentD !== 0) return fail(ERRNO.EINVAL);
+    const fixed = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) !== 0;
+    let startD = iovaD;
+    if (fixed) {
+      const rc = checkIovaD(iopt, iovaD, lengthD);
+      if (rc !== 0) return fail(rc);
+    } else {
+      startD = allocIovaD(iopt, userVaD, lengthD);
+      if (startD === GIVE_UP) return null;
+      if (startD < 0) return fail(-startD);
+    }
+    const pageSize = iopt.pageSizeD;
+    const pageOffset = userVaD % pageSize;
+    const npagesD = Math.floor((lengthD + pageOffset + pageSize - 1) / pageSize);
+    const writable = (flags & IOMMU_IOAS_MAP_WRITEABLE) !== 0;
+    const prot = flags & PROT_FLAGS;
+    const rc = checkInsertD(iopt, writable, npagesD, pageOffset, lengthD, prot);
+    if (rc !== 0) return fail(rc);
+    const pages: SimPages = {
+      id: this.state.nextPagesId,
+      uptr: pageOffset === 0 ? args.userVa : BigInt(userVaD - pageOffset),
+      npages: smallBigInt(npagesD),
+      writable,
+      accountMode: this.state.accountMode === 'mm' ? 'mm' : 'user',
+    };
+    const iova = fixed ? args.iova : BigInt(startD);
+    iopt.areas.insertSmall(iova, startD, startD + lengthD - 1, { pages, startByte: smallBigInt(pageOffset), prot });
+    this.state.nextPagesId++;
+    return { errno: 0, code: 'OK', iova };
+  }
+
+  /**
+   * ioasCopy on the number fast path, when the source range lies inside one area (see mapSmall;
+   * a range over several areas, or a gap after the first, takes the bigint path).
+   */
+  private copySmall(flags: number, args: IoasCopyArgs): UapiResult<IoasCopyOut> | null {
+    if (this.options.testKernel && (flags & MOCK_FLAGS_ACCESS_SYZ) !== 0) return null;
+    const srcD = smallNumber(args.srcIova);
+    const lengthD = smallNumber(args.length);
+    const dstD = smallNumber(args.dstIova);
+    if (srcD < 0 || lengthD < 0 || dstD < 0) return null;
+    if ((flags & ~MAP_FLAGS) !== 0) return fail(ERRNO.EOPNOTSUPP);
+    if ((flags & PROT_FLAGS) === 0) return fail(ERRNO.EINVAL);
+    const src = this.ioas(args.srcIoasId);
+    if (src === null) return fail(ERRNO.ENOENT);
+    // iopt_get_pages
+    if (lengthD === 0) return fail(ERRNO.EINVAL);
+    const areas = src.iopt.areas;
+    const node = areas.nodeEndingAtOrAfterD(srcD);
+    if (node === NIL || areas.startDAt(node) > srcD) return fail(ERRNO.ENOENT);
+    if (areas.lastDAt(node) < srcD + lengthD - 1) return null;
+    const area = areas.valueAt(node);
+    const pages = area.pages;
+    const areaStartByteD = smallNumber(area.startByte);
+    const uptrD = smallNumber(pages.uptr);
+    if (areaStartByteD < 0 || uptrD < 0) return null;
+    const startByteD = srcD - areas.startDAt(node) + areaStartByteD;
+    if (uptrD + startByteD >= FAST_LIMIT) return null;
+    const dst = this.ioas(args.dstIoasId);
+    if (dst === null) return fail(ERRNO.ENOENT);
+    const iopt = dst.iopt;
+    if (iopt.pageSizeD < 0 || iopt.domains.size !== 0) return null;
+    // iopt_map_pages
+    if (lengthD % iopt.iovaAlignmentD !== 0) return fail(ERRNO.EINVAL);
+    const fixed = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) !== 0;
+    let startD = dstD;
+    if (fixed) {
+      const rc = checkIovaD(iopt, dstD, lengthD);
+      if (rc !== 0) return fail(rc);
+    } else {
+      startD = allocIovaD(iopt, uptrD + startByteD, lengthD);
+      if (startD === GIVE_UP) return null;
+      if (startD < 0) return fail(-startD);
+    }
+    const prot = flags & PROT_FLAGS;
+    const rc = checkInsertD(iopt, pages.writable, Number(pages.npages), startByteD, lengthD, prot);
+    if (rc !== 0) return fail(rc);
+    const startByte = startByteD === areaStartByteD ? area.startByte : smallBigInt(startByteD);
+    const iova = fixed ? args.dstIova : BigInt(startD);
+    iopt.areas.insertSmall(iova, startD, startD + lengthD - 1, { pages, startByte, prot });
+    return { errno: 0, code: 'OK', dstIova: iova };
   }
 
   /**

@@ -22,5 +22,5 @@ export function openSimulator(options: SimOptions = {}): SimContext {
   } else {
     state = emptyState(resolveOptions(options));
   }
-  return new Simulator(state);
+  return new Simulator(state, options.numberFastPath ?? true);
 }

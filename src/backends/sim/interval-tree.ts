@@ -49,11 +49,9 @@ const INITIAL_CAPACITY = 16;
 // bigint comparison is a builtin call, a double comparison one instruction, and a descent
 // makes about 2 log2(n) of them).
 
-/** a < b, given aD = Number(a) and bD = Number(b). */
-function lessThan(aD: number, bD: number, a: bigint, b: bigint): boolean {
-  if (aD !== bD) return aD < bD;
-  return aD >= EXACT_LIMIT && a < b;
-}
+// (So a < b is `aD !== bD ? aD < bD : aD >= 2^53 && a < b`, written out at each use: the
+// bigint operand is then loaded from the `starts` array only on such a tie, not on every level
+// of every descent, which an argument of a helper function would cost.)
 
 export class IntervalTree<T> {
   private root = NIL;
@@ -79,12 +77,19 @@ export class IntervalTree<T> {
    */
   private maxGapD = new Float64Array(INITIAL_CAPACITY);
   private readonly starts: bigint[] = [];
-  private readonly lasts: bigint[] = [];
+  /**
+   * The exact `last`, or undefined when it is below 2^53 and the number fast path inserted it
+   * (`insertSmall`): then `lastD` is exact and `lastAt` rebuilds the bigint on demand, so the
+   * hot path retains one bigint fewer per area.
+   */
+  private readonly lasts: (bigint | undefined)[] = [];
   private readonly values: (T | undefined)[] = [];
   /** The insert path, reused across inserts. */
   private readonly path: number[] = [];
   /** The right neighbour of the gap searchGap last found (its left neighbour is returned). */
   private gapNext = NIL;
+  /** The query object of firstGapFromD, reused (the fast path allocates nothing per search). */
+  private readonly fastQuery: GapQuery = { from: 0n, fromD: 0, need: null, needD: 0 };
 
   get size(): number {
     return this.root === NIL ? 0 : (this.sizes[this.root] as number);
@@ -102,7 +107,22 @@ export class IntervalTree<T> {
   }
 
   lastAt(node: number): bigint {
-    return this.lasts[node] as bigint;
+    const last = this.lasts[node];
+    return last === undefined ? BigInt(this.lastD[node] as number) : last;
+  }
+
+  /** start and last as doubles: exact below 2^53, and rounded monotonically above. */
+  startDAt(node: number): number {
+    return this.startD[node] as number;
+  }
+
+  lastDAt(node: number): number {
+    return this.lastD[node] as number;
+  }
+
+  /** The highest `last` as a double (see lastDAt), or -1 when empty. */
+  maxLastD(): number {
+    return this.root === NIL ? -1 : (this.lastD[this.maxNode[this.root] as number] as number);
   }
 
   valueAt(node: number): T {
@@ -141,7 +161,7 @@ export class IntervalTree<T> {
     this.maxGapD = widen(this.maxGapD, (n) => new Float64Array(n));
   }
 
-  private newNode(start: bigint, last: bigint, value: T): number {
+  private newNode(start: bigint, startD: number, last: bigint | undefined, lastD: number, value: T): number {
     let node = this.free.pop();
     if (node === undefined) {
       if (this.used === this.left.length) this.grow();
@@ -153,8 +173,8 @@ export class IntervalTree<T> {
     this.priority[node] = this.nextPriority();
     this.minNode[node] = node;
     this.maxNode[node] = node;
-    this.startD[node] = Number(start);
-    this.lastD[node] = Number(last);
+    this.startD[node] = startD;
+    this.lastD[node] = lastD;
     this.maxGapD[node] = -1;
     this.starts[node] = start;
     this.lasts[node] = last;
@@ -214,10 +234,16 @@ export class IntervalTree<T> {
     return NIL;
   }
 
+  /** start < node.start, given startD = Number(start); reads the node's bigint only on a tie at 2^53+. */
+  private startsBelow(startD: number, start: bigint, node: number): boolean {
+    const nodeD = this.startD[node] as number;
+    return startD !== nodeD ? startD < nodeD : startD >= EXACT_LIMIT && start < this.startAt(node);
+  }
+
   /** Unlinks `target` (known to be in the subtree, found by its start) from the subtree. */
   private removeNode(node: number, start: bigint, target: number): number {
     if (node === target) return this.merge(this.left[node] as number, this.right[node] as number);
-    if (lessThan(this.startD[target] as number, this.startD[node] as number, start, this.startAt(node))) {
+    if (this.startsBelow(this.startD[target] as number, start, node)) {
       this.left[node] = this.removeNode(this.left[node] as number, start, target);
     } else {
       this.right[node] = this.removeNode(this.right[node] as number, start, target);
@@ -242,7 +268,19 @@ export class IntervalTree<T> {
 
   /** Inserts an interval; the caller guarantees it overlaps no existing interval. */
   insert(start: bigint, last: bigint, value: T): void {
-    const fresh = this.newNode(start, last, value);
+    this.insertNode(this.newNode(start, Number(start), last, Number(last), value));
+  }
+
+  /**
+   * insert() for the number fast path: `startD` = Number(start) and `lastD` are exact integers
+   * below 2^53, and the bigint `last` is not kept (lastAt rebuilds it).
+   */
+  insertSmall(start: bigint, startD: number, lastD: number, value: T): void {
+    this.insertNode(this.newNode(start, startD, undefined, lastD, value));
+  }
+
+  private insertNode(fresh: number): void {
+    const start = this.startAt(fresh);
     if (this.root === NIL) {
       this.root = fresh;
       return;
@@ -257,7 +295,7 @@ export class IntervalTree<T> {
     let node = this.root;
     for (;;) {
       path[depth++] = node;
-      const goLeft = lessThan(freshD, this.startD[node] as number, start, this.startAt(node));
+      const goLeft = this.startsBelow(freshD, start, node);
       const child = (goLeft ? this.left[node] : this.right[node]) as number;
       if (child === NIL) {
         if (goLeft) this.left[node] = fresh;
@@ -317,8 +355,10 @@ export class IntervalTree<T> {
     let node = this.root;
     let found = NIL;
     while (node !== NIL) {
-      // last >= index, i.e. !(last < index)
-      if (!lessThan(this.lastD[node] as number, indexD, this.lastAt(node), index)) {
+      // last >= index, i.e. !(last < index); the exact last is read only on a tie at 2^53 or above.
+      const lastD = this.lastD[node] as number;
+      const before = lastD !== indexD ? lastD < indexD : lastD >= EXACT_LIMIT && this.lastAt(node) < index;
+      if (!before) {
         found = node;
         node = this.left[node] as number;
       } else {
@@ -326,6 +366,30 @@ export class IntervalTree<T> {
       }
     }
     return found;
+  }
+
+  /**
+   * nodeEndingAtOrAfter for an exact integer `indexD` below 2^53: comparing it with a node's
+   * rounded double is exact (Number() is monotonic and 2^53 is exact), so no bigint is read.
+   */
+  nodeEndingAtOrAfterD(indexD: number): number {
+    let node = this.root;
+    let found = NIL;
+    while (node !== NIL) {
+      if ((this.lastD[node] as number) >= indexD) {
+        found = node;
+        node = this.left[node] as number;
+      } else {
+        node = this.right[node] as number;
+      }
+    }
+    return found;
+  }
+
+  /** nodeIntersecting for exact integers firstD <= lastD below 2^53 (see nodeEndingAtOrAfterD). */
+  nodeIntersectingD(firstD: number, lastD: number): number {
+    const candidate = this.nodeEndingAtOrAfterD(firstD);
+    return candidate !== NIL && (this.startD[candidate] as number) <= lastD ? candidate : NIL;
   }
 
   /** The node of the lowest interval intersecting [first, last], or NIL. */
@@ -377,13 +441,33 @@ export class IntervalTree<T> {
     return found === NIL ? null : { previousLast: this.lastAt(found), nextStart: this.startAt(this.gapNext) };
   }
 
+  /**
+   * firstGapFrom for the number fast path: `from` is the start of node `fromNode`, `needD` an
+   * exact integer below 2^53. Returns the gap's left neighbour node (NIL if none); its right
+   * neighbour is then `gapNextNode()`. Gaps whose right neighbour starts at 2^53 or above are
+   * measured in doubles (within GAP_ERROR): the fast path gives up on any hole up there.
+   */
+  firstGapFromD(fromNode: number, needD: number): number {
+    const query = this.fastQuery;
+    query.from = this.startAt(fromNode);
+    query.fromD = this.startD[fromNode] as number;
+    query.need = null;
+    query.needD = needD;
+    return this.searchGap(this.root, query, NIL, false);
+  }
+
+  /** The right neighbour of the gap the last firstGapFromD found. */
+  gapNextNode(): number {
+    return this.gapNext;
+  }
+
   /** next.start - prev.last - 1 >= need, in doubles when that is exact, else in bigint. */
   private gapFits(prev: number, next: number, query: GapQuery): boolean {
     const nextStartD = this.startD[next] as number;
     // prev.last < next.start, so both are exact doubles here and so is their difference;
     // a `need` of 2^53 or more is then larger than any such gap, as its double says too.
     const fits =
-      nextStartD < EXACT_LIMIT
+      nextStartD < EXACT_LIMIT || query.need === null
         ? nextStartD - (this.lastD[prev] as number) - 1 >= query.needD
         : this.startAt(next) - this.lastAt(prev) - 1n >= query.need;
     if (fits) this.gapNext = next;
@@ -422,7 +506,29 @@ export class IntervalTree<T> {
 
   /** node.start < query.from */
   private startsBefore(node: number, query: GapQuery): boolean {
-    return lessThan(this.startD[node] as number, query.fromD, this.startAt(node), query.from);
+    const nodeD = this.startD[node] as number;
+    return nodeD !== query.fromD ? nodeD < query.fromD : nodeD >= EXACT_LIMIT && this.startAt(node) < query.from;
+  }
+
+  /**
+   * The sum of every interval's length (last - start + 1). Below 2^53 the intervals are
+   * disjoint inside [0, 2^53), so every partial sum is an integer <= 2^53, exact in doubles:
+   * one bigint at the end instead of three per interval (unmap-all and close run this).
+   */
+  totalLength(): bigint {
+    if (this.root === NIL) return 0n;
+    if (this.maxLastD() < EXACT_LIMIT) {
+      let total = 0;
+      this.forEachNode((node) => {
+        total += (this.lastD[node] as number) - (this.startD[node] as number) + 1;
+      });
+      return BigInt(total);
+    }
+    let total = 0n;
+    this.forEachNode((node) => {
+      total += this.lastAt(node) - this.startAt(node) + 1n;
+    });
+    return total;
   }
 
   /** Calls `visit` with every interval's node in ascending order (no allocation per node). */
@@ -461,8 +567,9 @@ export class IntervalTree<T> {
 }
 
 interface GapQuery {
-  readonly from: bigint;
-  readonly fromD: number;
-  readonly need: bigint;
-  readonly needD: number;
+  from: bigint;
+  fromD: number;
+  /** null: measure every gap in doubles (the number fast path, see firstGapFromD). */
+  need: bigint | null;
+  needD: number;
 }

@@ -33,6 +33,9 @@ export interface PagesPiece {
 
 export type Errno = number;
 
+/** The largest PAGE_SIZE the number fast path takes (number-path.ts): its HPAGE_SIZE is 2^37. */
+export const MAX_FAST_PAGE_SIZE = 1n << 20n;
+
 /**
  * A reserved IOVA range with the owner the kernel records (iopt_reserved.owner): `dev:<id>` for a
  * device's reserved regions, `hwpt:<id>` for a domain's aperture complement, absent (NULL) for the
@@ -52,11 +55,24 @@ export class IoPagetable {
   private alignment = 1n;
   /** iova_alignment - 1, cached because every MAP, COPY and check uses it. */
   private alignMask = 0n;
+  /** iova_alignment as a number (it never exceeds PAGE_SIZE), for the number fast path. */
+  private alignmentNumber = 1;
 
-  private readonly config: AllocatorConfig;
+  readonly config: AllocatorConfig;
+  /** PAGE_SIZE and HPAGE_SIZE as numbers, or -1 when too large for the number fast path. */
+  readonly pageSizeD: number;
+  readonly maxAlignmentD: number;
 
   constructor(config: AllocatorConfig) {
     this.config = config;
+    const small = config.pageSize <= MAX_FAST_PAGE_SIZE;
+    this.pageSizeD = small ? Number(config.pageSize) : -1;
+    this.maxAlignmentD = small ? Number(config.maxAlignment) : -1;
+  }
+
+  /** iopt->iova_alignment as a number (exact: at most PAGE_SIZE). */
+  get iovaAlignmentD(): number {
+    return this.alignmentNumber;
   }
 
   /** iopt->iova_alignment: 1 on a plain IOAS, PAGE_SIZE after HUGE_PAGES=0. */
@@ -67,6 +83,7 @@ export class IoPagetable {
   set iovaAlignment(value: bigint) {
     this.alignment = value;
     this.alignMask = value - 1n;
+    this.alignmentNumber = Number(value);
   }
 
   /** iopt_check_iova: EINVAL misaligned, EOVERFLOW wrap, EINVAL reserved, EEXIST area. */
@@ -172,8 +189,7 @@ export class IoPagetable {
   }
 
   unmapAll(): bigint {
-    let unmapped = 0n;
-    for (const area of this.areas) unmapped += area.last - area.start + 1n;
+    const unmapped = this.areas.totalLength();
     this.areas.clear();
     return toU64(unmapped);
   }

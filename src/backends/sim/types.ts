@@ -13,6 +13,12 @@ export interface SimOptions {
   readonly testKernel?: boolean;
   /** RLIMIT_MEMLOCK in bytes for pinned pages; absent or null: unlimited (as with CAP_IPC_LOCK). */
   readonly memlockLimit?: number | bigint | null;
+  /**
+   * Run MAP and COPY through the number fast path when every operand is small (default true).
+   * False forces the exact bigint path: the property test compares the two. Not saved in
+   * snapshots (it changes no result).
+   */
+  readonly numberFastPath?: boolean;
   /** Restore this saved state (its options win over the ones above). */
   readonly state?: SimSnapshot;
 }
