@@ -3,7 +3,7 @@
 // the simulator snapshot inside the body is kept as the simulator wrote it.
 import type { BackendKind, StateBody } from '../model/recorded.js';
 import { emptyStateBody } from '../model/recorded.js';
-import { reviveBigints } from '../plan/encode.js';
+import { reviveBigintsInPlace } from '../plan/encode.js';
 import type { PlanBasis } from '../plan/plan.js';
 import { newLineageState, nextState, readStateFileIfExists, writeStateFile } from '../state/state-file.js';
 
@@ -19,10 +19,14 @@ export function basisOf(state: LoadedState): PlanBasis {
   return state.envelope ? { lineage: state.envelope.lineage, serial: state.envelope.serial } : { lineage: null, serial: 0 };
 }
 
+/**
+ * The body as parsed from the state file, revived in place (the parsed tree is this function's
+ * alone: readStateFile hands over a fresh parse), so a load never holds two copies of it.
+ */
 function decodeBody(raw: unknown): StateBody | null {
-  if (raw === null || typeof raw !== 'object') return null;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return null;
   const { sim, ...rest } = raw as { sim?: unknown };
-  const body = { ...(reviveBigints(rest) as Omit<StateBody, 'sim'>), sim: sim ?? null };
+  const body = { ...reviveBigintsInPlace(rest as Omit<StateBody, 'sim'>), sim: sim ?? null };
   if (!Array.isArray(body.ioas) || !Array.isArray(body.memory) || typeof body.options !== 'object') return null;
   return body as StateBody;
 }

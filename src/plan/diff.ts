@@ -89,13 +89,47 @@ function memoryAttrs(m: MemoryRegion): Attrs {
   ]);
 }
 
+/** Makes (or hands out again) one attribute row; rows are never changed after they are made. */
+type RowMaker = (name: string, before: string | null, after: string | null, forcesReplacement: boolean) => AttributeChange;
+
+/** Distinct rows kept per attribute name; beyond it (offsets, fixed IOVAs) rows are just made. */
+const SHARED_ROWS_PER_NAME = 4096;
+
+/**
+ * A RowMaker that hands out one object for equal rows (same name, values and flag): a plan of
+ * 100k entries has ~500k rows, most of them repeating a few values (access, length, "(auto)",
+ * the memory region), and it is alive for the whole command. Rows of an attribute with more
+ * distinct values than SHARED_ROWS_PER_NAME stop being looked up, so the table stays small.
+ */
+function sharedRows(): RowMaker {
+  const tables = new Map<string, Map<string, AttributeChange> | null>();
+  return (name, before, after, forcesReplacement) => {
+    let table = tables.get(name);
+    if (table === undefined) {
+      table = new Map();
+      tables.set(name, table);
+    }
+    if (table === null) return { name, before, after, forcesReplacement };
+    // null and strings are told apart by the marker (a formatted value never holds \u0001).
+    const key = `${before ?? '\u0001'}\u0000${after ?? '\u0001'}\u0000${forcesReplacement ? 1 : 0}`;
+    const known = table.get(key);
+    if (known) return known;
+    const row = { name, before, after, forcesReplacement };
+    if (table.size >= SHARED_ROWS_PER_NAME) tables.set(name, null);
+    else table.set(key, row);
+    return row;
+  };
+}
+
 /** Attribute rows comparing two attribute maps (either may be absent). */
-function compareAttrs(before: Attrs | null, after: Attrs | null, forcing: boolean): AttributeChange[] {
+function compareAttrs(row: RowMaker, before: Attrs | null, after: Attrs | null, forcing: boolean): AttributeChange[] {
   const names = [...new Set([...(before?.keys() ?? []), ...(after?.keys() ?? [])])];
   return names.map((name) => {
     const b = before?.get(name) ?? null;
-    const a = after?.get(name) ?? null;
-    return { name, before: b, after: a, forcesReplacement: forcing && before !== null && after !== null && a !== b };
+    const found = after?.get(name) ?? null;
+    // An unchanged value keeps one string for both sides (when the row is not shared anyway).
+    const a = found === b ? b : found;
+    return row(name, b, a, forcing && before !== null && after !== null && a !== b);
   });
 }
 
@@ -134,6 +168,7 @@ function recordedAttrs(e: RecordedEntry): Attrs {
  */
 export function diff(desired: Layout, recorded: StateBody): Change[] {
   const changes: Change[] = [];
+  const row = sharedRows();
   const rlimitChanges = desired.options.rlimitMode !== recorded.options.rlimitMode;
   const rlimitReason = recorded.ioas.length > 0
     ? `rlimit_mode changes ${recorded.options.rlimitMode} -> ${desired.options.rlimitMode}: the kernel accepts RLIMIT_MODE only on an empty iommufd context, so every IOAS is destroyed and recreated`
@@ -154,10 +189,10 @@ export function diff(desired: Layout, recorded: StateBody): Change[] {
   for (const m of desired.memory) {
     const old = recordedMemory.get(m.name);
     if (!old) {
-      changes.push({ address: memoryAddress(m.name), kind: 'memory', action: 'create', reasons: [], attributes: compareAttrs(null, memoryAttrs(m), false) });
+      changes.push({ address: memoryAddress(m.name), kind: 'memory', action: 'create', reasons: [], attributes: compareAttrs(row, null, memoryAttrs(m), false) });
       continue;
     }
-    const rows = compareAttrs(memoryAttrs(old), memoryAttrs(m), true);
+    const rows = compareAttrs(row, memoryAttrs(old), memoryAttrs(m), true);
     const changed = changedNames(rows);
     if (changed.length > 0) replacedMemory.add(m.name);
     changes.push({
@@ -170,7 +205,7 @@ export function diff(desired: Layout, recorded: StateBody): Change[] {
   }
   for (const old of recorded.memory) {
     if (!desiredMemory.has(old.name)) {
-      changes.push({ address: memoryAddress(old.name), kind: 'memory', action: 'delete', reasons: [], attributes: compareAttrs(memoryAttrs(old), null, false) });
+      changes.push({ address: memoryAddress(old.name), kind: 'memory', action: 'delete', reasons: [], attributes: compareAttrs(row, memoryAttrs(old), null, false) });
     }
   }
 
@@ -188,10 +223,10 @@ export function diff(desired: Layout, recorded: StateBody): Change[] {
     for (const d of desiredEntries(ioas)) {
       const r = oldEntries.get(d.name);
       if (!r || r.spec.kind !== d.kind) {
-        fates.set(entryKey(ioas.name, d.name), { action: 'create', reasons: [], rows: compareAttrs(null, d.attrs, false), desired: d, ioas: ioas.name });
+        fates.set(entryKey(ioas.name, d.name), { action: 'create', reasons: [], rows: compareAttrs(row, null, d.attrs, false), desired: d, ioas: ioas.name });
         continue;
       }
-      const rows = compareAttrs(recordedAttrs(r), d.attrs, true);
+      const rows = compareAttrs(row, recordedAttrs(r), d.attrs, true);
       const reasons = changedNames(rows).map((n) => `${n} changed`);
       if (rlimitChanges) reasons.push('the IOAS is recreated for the rlimit_mode change');
       if (d.mapping && replacedMemory.has(d.mapping.memory)) reasons.push(`memory.${d.mapping.memory} is replaced`);
@@ -206,7 +241,7 @@ export function diff(desired: Layout, recorded: StateBody): Change[] {
       if (desiredNames.has(r.name) && kept?.recorded) continue;
       // Gone from the layout, or its kind changed (then a create under the other address exists).
       const deleteKey = kept ? `${key}\u0000deleted` : key;
-      fates.set(deleteKey, { action: 'delete', reasons: [], rows: compareAttrs(recordedAttrs(r), null, false), recorded: r, ioas: old.name });
+      fates.set(deleteKey, { action: 'delete', reasons: [], rows: compareAttrs(row, recordedAttrs(r), null, false), recorded: r, ioas: old.name });
     }
   }
 
@@ -247,9 +282,9 @@ export function diff(desired: Layout, recorded: StateBody): Change[] {
   for (const ioas of desired.ioas) {
     const old = recordedIoas.get(ioas.name);
     if (!old) {
-      changes.push({ address: ioasAddress(ioas.name), kind: 'ioas', action: 'create', reasons: [], attributes: compareAttrs(null, ioasAttrs(ioas), false) });
+      changes.push({ address: ioasAddress(ioas.name), kind: 'ioas', action: 'create', reasons: [], attributes: compareAttrs(row, null, ioasAttrs(ioas), false) });
     } else {
-      const rows = compareAttrs(ioasAttrs(old), ioasAttrs(ioas), false);
+      const rows = compareAttrs(row, ioasAttrs(old), ioasAttrs(ioas), false);
       const changedAttrs = changedNames(rows);
       const action: Action = rlimitChanges ? 'replace' : changedAttrs.length > 0 ? 'update' : 'no-op';
       const reasons = rlimitChanges ? [rlimitReason] : changedAttrs.map((n) => `${n} changed (in place)`);
@@ -262,10 +297,10 @@ export function diff(desired: Layout, recorded: StateBody): Change[] {
   }
   for (const old of recorded.ioas) {
     if (desiredIoas.has(old.name)) continue;
-    changes.push({ address: ioasAddress(old.name), kind: 'ioas', action: 'delete', reasons: [], attributes: compareAttrs(ioasAttrs(old), null, false) });
+    changes.push({ address: ioasAddress(old.name), kind: 'ioas', action: 'delete', reasons: [], attributes: compareAttrs(row, ioasAttrs(old), null, false) });
     for (const fate of fates.values()) if (fate.ioas === old.name) changes.push(entryChange(fate));
   }
-  changes.push(...deviceChanges(desired, recorded, rlimitChanges));
+  changes.push(...deviceChanges(desired, recorded, rlimitChanges, row));
   return changes;
 }
 
@@ -273,24 +308,24 @@ export function diff(desired: Layout, recorded: StateBody): Change[] {
  * Devices last: any change of a device (its IOAS, cdev or profile) is a detach and an attach, and
  * so is the RLIMIT_MODE change (a bound device is an object, and the option needs none).
  */
-function deviceChanges(desired: Layout, recorded: StateBody, rlimitChanges: boolean): Change[] {
+function deviceChanges(desired: Layout, recorded: StateBody, rlimitChanges: boolean, row: RowMaker): Change[] {
   const changes: Change[] = [];
   const recordedDevices = byName<Device>(recorded.devices ?? []);
   const desiredDevices = byName(devicesOf(desired));
   for (const d of devicesOf(desired)) {
     const old = recordedDevices.get(d.name);
     if (!old) {
-      changes.push({ address: deviceAddress(d.name), kind: 'device', action: 'create', reasons: [], attributes: compareAttrs(null, deviceAttrs(d), false) });
+      changes.push({ address: deviceAddress(d.name), kind: 'device', action: 'create', reasons: [], attributes: compareAttrs(row, null, deviceAttrs(d), false) });
       continue;
     }
-    const rows = compareAttrs(deviceAttrs(old), deviceAttrs(d), true);
+    const rows = compareAttrs(row, deviceAttrs(old), deviceAttrs(d), true);
     const reasons = changedNames(rows).map((n) => (n === 'ioas' ? `ioas changed ${old.ioas} -> ${d.ioas} (detach, then attach)` : `${n} changed`));
     if (rlimitChanges) reasons.push('the device is detached and unbound for the rlimit_mode change (the context must hold no objects)');
     changes.push({ address: deviceAddress(d.name), kind: 'device', action: reasons.length > 0 ? 'replace' : 'no-op', reasons, attributes: rows });
   }
   for (const old of recorded.devices ?? []) {
     if (!desiredDevices.has(old.name)) {
-      changes.push({ address: deviceAddress(old.name), kind: 'device', action: 'delete', reasons: [], attributes: compareAttrs(deviceAttrs(old), null, false) });
+      changes.push({ address: deviceAddress(old.name), kind: 'device', action: 'delete', reasons: [], attributes: compareAttrs(row, deviceAttrs(old), null, false) });
     }
   }
   return changes;

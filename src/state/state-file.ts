@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { parseJson, writeCanonicalJson } from './canonical-json.js';
 import { CHECKSUM_PATTERN, sha256ChecksumOfParts } from './checksum.js';
 import { describeError, errnoCode, writeFileAtomicFrom } from './durable-fs.js';
+import { compactJsonBytes } from './json-whitespace.js';
 
 export const STATE_FORMAT_VERSION = 1;
 
@@ -186,22 +187,32 @@ export async function readStateFile(path: string): Promise<StateReadResult> {
 /**
  * The parsed JSON of the file at `path`. Its text is not kept: once this returns, only the parsed
  * value is reachable, so the checksum and the body decoding that follow do not hold the text too
- * (98 MB at 100k mappings).
+ * (98 MB at 100k mappings). The bytes are compacted before they become a string (half the size:
+ * src/state/json-whitespace.ts); the checksum is over the canonical encoding of the parsed value,
+ * so it does not depend on the file's whitespace. Only a file that does not parse is read and
+ * parsed again as it is, so its error message (with positions) is about the file itself.
  */
 async function readJsonFile(path: string): Promise<{ readonly ok: true; readonly value: unknown } | StateReadFailure> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return fail('STATE_MISSING', path, 'there is no state file yet (nothing has been applied)');
     return fail('STATE_UNREADABLE', path, `cannot read the state file: ${describeError(e)}`);
   }
-  const parsed = parseJson(text);
-  if (!parsed.ok) {
-    const hint = text.trim() === '' ? 'it is empty' : parsed.message;
-    return fail('STATE_NOT_JSON', path, `the state file is not valid JSON (truncated or edited by hand?): ${hint}`);
+  const compacted = parseJson(bytes.toString('utf8', 0, compactJsonBytes(bytes)));
+  if (compacted.ok) return { ok: true, value: compacted.value };
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    return fail('STATE_UNREADABLE', path, `cannot read the state file: ${describeError(e)}`);
   }
-  return { ok: true, value: parsed.value };
+  const parsed = parseJson(text);
+  // The file changed between the two reads (and now parses): report it as it was first read.
+  const message = parsed.ok ? compacted.message : parsed.message;
+  const hint = text.trim() === '' ? 'it is empty' : message;
+  return fail('STATE_NOT_JSON', path, `the state file is not valid JSON (truncated or edited by hand?): ${hint}`);
 }
 
 /** Like readStateFile, but a missing file is an empty state (`state: null`) instead of an error. */

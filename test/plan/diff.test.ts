@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countActions, diff, hasChanges } from '../../src/plan/diff.js';
-import { appliedState, copyOf, ioas, layout, mapping, mem } from './helpers.js';
+import { MiB, appliedState, copyOf, ioas, layout, mapping, mem } from './helpers.js';
 
 const base = layout([mem('pool')], [ioas('dp', { mappings: [mapping('rx', 'pool'), mapping('tx', 'pool', { offset: 0x1000n })], copies: [copyOf('rxc', 'dp', 'rx')] }), ioas('other', { mappings: [mapping('m', 'pool')] })]);
 
@@ -49,4 +49,38 @@ describe('diff', () => {
     const changes = diff(edited, appliedState(base)).filter((c) => c.action !== 'no-op');
     expect(changes.map((c) => [c.address, c.action])).toEqual([['ioas.dp', 'update']]);
   });
+});
+
+describe('diff: equal attribute rows are one object', () => {
+  // 6000 mappings with distinct offsets (more than the 4096 rows shared per attribute name) and
+  // a few distinct lengths and accesses, planned against empty state and against itself.
+  const many = layout([mem('big', 64n * MiB)], [
+    ioas('io', { mappings: Array.from({ length: 6000 }, (_, i) => mapping(`m${i}`, 'big', { offset: BigInt(i) * 0x1000n, length: BigInt(1 + (i % 3)) * 0x1000n, access: i % 2 === 0 ? 'rw' : 'r', iova: i % 5 === 0 ? null : 0x100000n + BigInt(i) * 0x4000n })) }),
+  ]);
+  const hex = (v: bigint) => `0x${v.toString(16)}`;
+  const expectedRows = (m: (typeof many.ioas)[number]['mappings'][number], recorded: boolean) =>
+    [
+      ['memory', m.memory],
+      ['offset', hex(m.offset)],
+      ['length', hex(m.length)],
+      ['iova', m.iova === null ? '(auto)' : hex(m.iova)],
+      ['access', m.access],
+    ].map(([name, value]) => ({ name, before: recorded ? value : null, after: value, forcesReplacement: false }));
+
+  for (const [label, recorded] of [['create', false], ['no-op', true]] as const) {
+    it(`${label}: every row holds its own entry's values, and repeated rows are shared`, () => {
+      const changes = diff(many, recorded ? appliedState(many) : appliedState(layout([], []))).filter((c) => c.kind === 'mapping');
+      expect(changes).toHaveLength(6000);
+      changes.forEach((c, i) => {
+        expect(c.action).toBe(label);
+        expect(c.attributes).toStrictEqual(expectedRows(many.ioas[0]!.mappings[i]!, recorded));
+      });
+      // Low-cardinality rows are one object each; the offsets (6000 distinct) are not all kept.
+      const distinct = (name: string) => new Set(changes.map((c) => c.attributes.find((a) => a.name === name))).size;
+      expect(distinct('access')).toBe(2);
+      expect(distinct('length')).toBe(3);
+      expect(distinct('memory')).toBe(1);
+      expect(distinct('offset')).toBe(6000);
+    });
+  }
 });

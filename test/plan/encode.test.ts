@@ -1,9 +1,10 @@
 // A plan crosses JSON (saved plan files, the agent protocol) and must come back with the same
 // bigints, and only those: the pinned-memory section's before/after are byte counts, while the
 // attribute rows' before/after are display strings even when they look like hex.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseLayoutText } from '../../src/config/parse.js';
-import { decodePlan, encodePlan, reviveBigints } from '../../src/plan/encode.js';
+import { decodePlan, encodePlan, reviveBigints, reviveBigintsInPlace } from '../../src/plan/encode.js';
 import { makePlan } from '../../src/plan/plan.js';
 import { emptyStateBody } from '../../src/model/recorded.js';
 import { readFileSync } from 'node:fs';
@@ -29,5 +30,40 @@ describe('plan JSON round trip', () => {
     };
     expect(revived.changes[0]?.attributes[0]).toMatchObject({ before: '0x1000', after: '0x2000' });
     expect(revived.pinned[0]).toMatchObject({ before: 0n, after: 0x10n });
+  });
+});
+
+describe('reviveBigintsInPlace (the state load)', () => {
+  // Keys that revive, keys that revive only under `pinned`, and keys that never do; values that
+  // match the hex pattern and values that almost do.
+  const key = fc.constantFrom('iova', 'length', 'offset', 'userVa', 'size', 'pageSize', 'start', 'last', 'predictedIova', 'before', 'after', 'pinned', 'name', 'entries', 'memory', 'sim');
+  const leaf = fc.oneof(
+    fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v) => `0x${v.toString(16)}`),
+    fc.constantFrom('0x', '0X10', '0x1g', ' 0x1', '0xABC', 'r83', ''),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+  );
+  const tree = fc.letrec((tie) => ({
+    node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('array'), tie('object')),
+    array: fc.array(tie('node'), { maxLength: 4 }),
+    object: fc.dictionary(key, tie('node'), { maxKeys: 6 }),
+  })).node;
+
+  it('gives exactly what the copying reviveBigints gives, on the same parsed JSON', () => {
+    fc.assert(
+      fc.property(tree, (value) => {
+        const text = JSON.stringify(value);
+        expect(reviveBigintsInPlace(JSON.parse(text))).toStrictEqual(reviveBigints(JSON.parse(text)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('revives the parsed objects themselves, not a copy', () => {
+    const parsed = JSON.parse('{"ioas":[{"entries":[{"areas":[{"iova":"0x1000","memory":"r1"}]}]}]}') as { ioas: { entries: { areas: { iova: unknown }[] }[] }[] };
+    const area = parsed.ioas[0]!.entries[0]!.areas[0]!;
+    expect(reviveBigintsInPlace(parsed)).toBe(parsed);
+    expect(area.iova).toBe(0x1000n);
   });
 });

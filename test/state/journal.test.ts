@@ -75,6 +75,47 @@ describe('journal', () => {
     expect((await contents()).records).toEqual(records.map(asJson));
   });
 
+  it('a batch of many records (several write batches) gives the same bytes as appending them one by one', async () => {
+    // ~300 KB of lines: the append encodes and writes them in ~64 KiB pieces.
+    const many = Array.from({ length: 3000 }, (_, i) => ({ kind: 'intent', seq: i, step: { op: 'map', iova: BigInt(i) << 12n, name: `entry-${i}-${'x'.repeat(i % 50)}` } }));
+    const batchedJournal = await journalWith([]);
+    const appended = await appendRecords(batchedJournal, many);
+    expect(appended).toEqual({ ok: true, lastSeq: many.length });
+    expect((await appendRecords(batchedJournal, records)).ok && true).toBe(true);
+    await closeJournal(batchedJournal);
+    const batchedBytes = readFileSync(journalPath);
+    expect(batchedBytes.length).toBeGreaterThan(4 * 65536);
+    const header = batchedBytes.subarray(0, batchedBytes.indexOf(10) + 1);
+    cleanup();
+    ({ dir, cleanup } = makeTempDir());
+    statePath = join(dir, 'ioasform.state.json');
+    journalPath = journalPathFor(statePath);
+    await closeJournal(await journalWith([...many, ...records]));
+    const oneByOne = readFileSync(journalPath);
+    // The headers differ only in createdAt; every record line is identical.
+    expect(batchedBytes.subarray(header.length).equals(oneByOne.subarray(oneByOne.indexOf(10) + 1))).toBe(true);
+    expect((await contents()).records).toEqual([...many, ...records].map(asJson));
+  });
+
+  it('a record with no JSON form late in a long batch: whole lines before it, and the next append continues their seqs', async () => {
+    const many: unknown[] = Array.from({ length: 2000 }, (_, i) => ({ kind: 'done', seq: i, pad: 'y'.repeat(100) }));
+    many.push({ kind: 'intent', step: undefined });
+    const journal = await journalWith([]);
+    const refused = await appendRecords(journal, many);
+    expect(!refused.ok && refused.error.code).toBe('JOURNAL_NOT_JSONABLE');
+    const after = await appendRecord(journal, { kind: 'end' });
+    await closeJournal(journal);
+    const read = await contents();
+    expect(read.tornTail).toBe(false);
+    // Only whole batches reached the file: a prefix of the records, then the next append.
+    const written = read.records.length - 1;
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(2000);
+    expect(read.records.slice(0, written)).toEqual(many.slice(0, written).map(asJson));
+    expect(read.records[written]).toEqual({ kind: 'end' });
+    expect(after.ok && after.seq).toBe(written + 1);
+  });
+
   it('reads back its header and records in order, 64-bit values as hex', async () => {
     const journal = await journalWith(records);
     await closeJournal(journal);

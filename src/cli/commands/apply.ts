@@ -11,6 +11,7 @@ import { basisOf } from '../../apply/store.js';
 import { decodePlan, encodePlan } from '../../plan/encode.js';
 import { planFileProblem } from '../plan-file-schema.js';
 import type { Plan } from '../../plan/plan.js';
+import type { Step } from '../../model/step.js';
 import { planHasChanges, staleReason } from '../../plan/plan.js';
 import type { CommandContext } from '../command.js';
 import type { CliIo } from '../io.js';
@@ -51,14 +52,19 @@ export async function readSavedPlan(file: string): Promise<{ plan: Plan } | { er
   return decoded.ok ? { plan: decoded.plan } : { error: `${file}: ${decoded.message}` };
 }
 
-/** Plans (or takes the saved plan), asks, and runs it in one locked session. */
-export async function runPlanned(
+type Approved = { readonly kind: 'no-changes' } | { readonly kind: 'declined' } | { readonly kind: 'approved'; readonly steps: readonly Step[] };
+
+/**
+ * Plans (or takes the saved plan), prints it and asks. Only the steps leave this function: the
+ * rest of the plan (its changes with their attribute rows, the desired layout) is not needed by
+ * the run, and at 100k entries it is ~100 MB that would otherwise stay alive through the apply.
+ */
+async function planAndApprove(
   session: Session,
   io: CliIo,
   makePlan: (session: Session) => Promise<WorkResult<Plan>>,
   options: { autoApprove: boolean; saved: boolean; verb: string },
-): Promise<WorkResult<Outcome>> {
-  warnAttention(session.state.body, io);
+): Promise<WorkResult<Approved>> {
   const made = await makePlan(session);
   if (!made.ok) return made;
   const plan = made.value;
@@ -76,6 +82,25 @@ export async function runPlanned(
       if (!(await confirm(io, `\nDo you want to ${options.verb}?`))) return { ok: true, value: { kind: 'declined' } };
     }
   }
+  return { ok: true, value: { kind: 'approved', steps: plan.steps } };
+}
+
+/**
+ * Plans (or takes the saved plan), asks, and runs it in one locked session. `makePlan` is called
+ * once; it should not keep the layout it plans from (see applyCommand), so that only the steps
+ * are alive while they run.
+ */
+export async function runPlanned(
+  session: Session,
+  io: CliIo,
+  makePlan: (session: Session) => Promise<WorkResult<Plan>>,
+  options: { autoApprove: boolean; saved: boolean; verb: string },
+): Promise<WorkResult<Outcome>> {
+  warnAttention(session.state.body, io);
+  const approved = await planAndApprove(session, io, makePlan, options);
+  if (!approved.ok) return approved;
+  if (approved.value.kind !== 'approved') return { ok: true, value: approved.value };
+  const steps = approved.value.steps;
   const bar = progress(io);
   // Ctrl-C (or a polite kill) stops before the next call and rolls back, instead of leaving a
   // half-applied target and a stale lock behind.
@@ -86,7 +111,7 @@ export async function runPlanned(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const ran = await runSteps(session, plan.steps, options.verb === 'destroy' ? 'destroy' : 'apply', bar.onEvent, () => stop);
+    const ran = await runSteps(session, steps, options.verb === 'destroy' ? 'destroy' : 'apply', bar.onEvent, () => stop);
     if (!ran.ok) return ran;
     return { ok: true, value: { kind: 'ran', report: ran.report, verb: options.verb === 'destroy' ? 'Destroy' : 'Apply' } };
   } finally {
@@ -110,35 +135,43 @@ export function printOutcome(outcome: Outcome, io: CliIo): number {
 
 export async function applyCommand(file: string, options: ApplyOptions, globals: GlobalOptions, io: CliIo): Promise<number> {
   if (globals.agent) return remoteApply(file, options, globals, io);
-  const saved = await readSavedPlan(file);
-  if (saved && 'error' in saved) {
-    io.stderr(`Error: ${saved.error}\n`);
+  const read = await readSavedPlan(file);
+  if (read && 'error' in read) {
+    io.stderr(`Error: ${read.error}\n`);
     return 1;
   }
-  const layout = saved ? null : await loadLayoutOrReport(file, io);
+  // Held in variables the planning callback empties: the layout and a saved plan are needed
+  // only until the plan is made, not through the run (runPlanned).
+  let saved = read;
+  let layout = saved ? null : await loadLayoutOrReport(file, io);
   if (!saved && !layout) return 1;
+  const isSaved = saved !== null;
   const result = await withSession(sessionOptions(globals, 'apply'), (session) =>
     runPlanned(
       session,
       io,
       async (s): Promise<WorkResult<Plan>> => {
+        const desired = layout;
+        layout = null;
         if (saved) {
-          const stale = staleReason(saved.plan, basisOf(s.state), hostFacts(s.options.backend, s.state.body));
+          const savedPlan = saved;
+          saved = null;
+          const stale = staleReason(savedPlan.plan, basisOf(s.state), hostFacts(s.options.backend, s.state.body));
           if (stale) return { ok: false, error: { code: 'PLAN_STALE', message: `saved plan is stale: ${stale}. Run \`ioasform plan\` again.` } };
           // The file carries both the desired layout and the calls. Re-deriving the plan from its
           // layout against the same state must give the very same document; otherwise the file
           // was edited and the state would record a layout the calls did not build.
-          const again = await planFor(s, saved.plan.desired, saved.plan.layoutFile);
-          if (!again.ok || encodePlan(again.plan) !== encodePlan(saved.plan)) {
+          const again = await planFor(s, savedPlan.plan.desired, savedPlan.plan.layoutFile);
+          if (!again.ok || encodePlan(again.plan) !== encodePlan(savedPlan.plan)) {
             return { ok: false, error: { code: 'PLAN_TAMPERED', message: `saved plan ${file} does not match what its own layout plans against the current state: the file was edited after \`ioasform plan -out\`. Run \`ioasform plan\` again.` } };
           }
-          return { ok: true, value: saved.plan };
+          return { ok: true, value: savedPlan.plan };
         }
-        const made = await planFor(s, layout!, file);
+        const made = await planFor(s, desired!, file);
         if (!made.ok) return { ok: false, error: { code: made.code, message: made.wouldFail ? renderPredictedFailure(made.wouldFail).trimEnd() : made.message } };
         return { ok: true, value: made.plan };
       },
-      { autoApprove: options.autoApprove === true, saved: saved !== null, verb: 'apply' },
+      { autoApprove: options.autoApprove === true, saved: isSaved, verb: 'apply' },
     ),
   );
   reportRecovery(result.recovery ?? null, io);
