@@ -56,4 +56,34 @@ describe('compactJsonBytes', () => {
       expect(() => compactParse(text)).toThrow();
     }
   });
+
+  it('does not join two tokens that whitespace kept apart (a hand-broken number or literal stays invalid)', () => {
+    for (const text of ['{"serial": 1 2}', '{"a": t rue}', '{"a": nu\nll}', '[1\t.5]', '[-\r\n1]', '{"a": 1 e5}', '[fals e]']) {
+      expect(() => JSON.parse(text)).toThrow();
+      expect(() => compactParse(text)).toThrow();
+    }
+  });
+
+  it('parses exactly when the text parses, to the same value, for random token soups', () => {
+    const piece = fc.constantFrom('1', '2', '-', '.', 'e', 'true', 'null', 'fa', 'lse', '"x y"', '[', ']', '{', '}', ':', ',', ' ', '\n', '\t', 'é');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const text = pieces.join('');
+        let expected: { ok: true; value: unknown } | { ok: false };
+        try {
+          expected = { ok: true, value: JSON.parse(text) };
+        } catch {
+          expected = { ok: false };
+        }
+        let got: { ok: true; value: unknown } | { ok: false };
+        try {
+          got = { ok: true, value: compactParse(text) };
+        } catch {
+          got = { ok: false };
+        }
+        expect(got).toStrictEqual(expected);
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
