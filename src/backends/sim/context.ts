@@ -42,7 +42,7 @@ import { newIoas, type ContextState, type IoasObject, type ResolvedOptions } fro
 import type { SimArea, SimContext, TestAddReservedArgs } from './types.js';
 import { addNoWrap, toU16, toU32, toU64, U64_MAX } from './u64.js';
 import { NIL } from './interval-tree.js';
-import { allocIovaD, checkIovaD, checkInsertD, FAST_LIMIT, GIVE_UP, smallBigInt, smallNumber } from './number-path.js';
+import { checkInsertD, FAST_LIMIT, GIVE_UP, mapStartD, smallBigInt, smallNumber } from './number-path.js';
 
 /** MOCK_FLAGS_ACCESS_SYZ (iommufd_test.h): TEST kernels accept it on COPY (spec §7.1 step 0). */
 export const MOCK_FLAGS_ACCESS_SYZ = 1 << 16;
@@ -205,18 +205,10 @@ export class Simulator implements SimContext {
     if (iopt.pageSizeD < 0 || iopt.domains.size !== 0) return null;
     // iopt_alloc_pages: below FAST_LIMIT only a zero length fails.
     if (lengthD === 0) return fail(ERRNO.EINVAL);
-    // iopt_map_pages
-    if (lengthD % iopt.iovaAlignmentD !== 0) return fail(ERRNO.EINVAL);
     const fixed = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) !== 0;
-    let startD = iovaD;
-    if (fixed) {
-      const rc = checkIovaD(iopt, iovaD, lengthD);
-      if (rc !== 0) return fail(rc);
-    } else {
-      startD = allocIovaD(iopt, userVaD, lengthD);
-      if (startD === GIVE_UP) return null;
-      if (startD < 0) return fail(-startD);
-    }
+    const startD = mapStartD(iopt, fixed, iovaD, lengthD, userVaD);
+    if (startD === GIVE_UP) return null;
+    if (startD < 0) return fail(-startD);
     const pageSize = iopt.pageSizeD;
     const pageOffset = userVaD % pageSize;
     const npagesD = Math.floor((lengthD + pageOffset + pageSize - 1) / pageSize);
@@ -268,18 +260,10 @@ export class Simulator implements SimContext {
     if (dst === null) return fail(ERRNO.ENOENT);
     const iopt = dst.iopt;
     if (iopt.pageSizeD < 0 || iopt.domains.size !== 0) return null;
-    // iopt_map_pages
-    if (lengthD % iopt.iovaAlignmentD !== 0) return fail(ERRNO.EINVAL);
     const fixed = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) !== 0;
-    let startD = dstD;
-    if (fixed) {
-      const rc = checkIovaD(iopt, dstD, lengthD);
-      if (rc !== 0) return fail(rc);
-    } else {
-      startD = allocIovaD(iopt, uptrD + startByteD, lengthD);
-      if (startD === GIVE_UP) return null;
-      if (startD < 0) return fail(-startD);
-    }
+    const startD = mapStartD(iopt, fixed, dstD, lengthD, uptrD + startByteD);
+    if (startD === GIVE_UP) return null;
+    if (startD < 0) return fail(-startD);
     const prot = flags & PROT_FLAGS;
     const rc = checkInsertD(iopt, pages.writable, Number(pages.npages), startByteD, lengthD, prot);
     if (rc !== 0) return fail(rc);

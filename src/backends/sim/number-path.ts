@@ -68,6 +68,18 @@ export function checkIovaD(iopt: IoPagetable, iovaD: number, lengthD: number): n
 }
 
 /**
+ * The start of iopt_map_pages in doubles, for MAP and COPY alike: EINVAL for a length off the
+ * IOVA alignment, then the fixed IOVA's checks (iopt_check_iova) or an automatic placement
+ * (iopt_alloc_iova from `uptrD`). The IOVA (>= 0), a negated errno, or GIVE_UP.
+ */
+export function mapStartD(iopt: IoPagetable, fixed: boolean, iovaD: number, lengthD: number, uptrD: number): number {
+  if (lengthD % iopt.iovaAlignmentD !== 0) return -ERRNO.EINVAL;
+  if (!fixed) return allocIovaD(iopt, uptrD, lengthD);
+  const rc = checkIovaD(iopt, iovaD, lengthD);
+  return rc === 0 ? iovaD : -rc;
+}
+
+/**
  * The checks of iopt_insert_area for one piece: 0 or an errno. `npagesD` = Number(npages)
  * (rounded above 2^53, which still compares exactly with the exact page index below it).
  */
