@@ -33,13 +33,17 @@ export function reviveBigints(value: unknown): unknown {
   return revive(value, undefined);
 }
 
+/** Whether member `key` = `value` is an encoded 64-bit quantity ("0x…" under a bigint key). */
+function holdsBigint(key: string, value: unknown, scoped: ReadonlySet<string> | undefined): value is string {
+  return (BIGINT_KEYS.has(key) || scoped?.has(key) === true) && typeof value === 'string' && HEX.test(value);
+}
+
 function revive(value: unknown, scoped: ReadonlySet<string> | undefined): unknown {
   if (Array.isArray(value)) return value.map((item) => revive(item, scoped));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const isBigint = (BIGINT_KEYS.has(k) || scoped?.has(k) === true) && typeof v === 'string' && HEX.test(v);
-      out[k] = isBigint ? BigInt(v) : revive(v, SCOPED_BIGINT_KEYS[k]);
+      out[k] = holdsBigint(k, v, scoped) ? BigInt(v) : revive(v, SCOPED_BIGINT_KEYS[k]);
     }
     return out;
   }
@@ -68,7 +72,7 @@ function reviveInPlace(value: unknown, scoped: ReadonlySet<string> | undefined):
   const record = value as Record<string, unknown>;
   for (const k of Object.keys(record)) {
     const v = record[k];
-    if ((BIGINT_KEYS.has(k) || scoped?.has(k) === true) && typeof v === 'string' && HEX.test(v)) record[k] = BigInt(v);
+    if (holdsBigint(k, v, scoped)) record[k] = BigInt(v);
     else reviveInPlace(v, SCOPED_BIGINT_KEYS[k]);
   }
 }
