@@ -22,8 +22,6 @@ export const CHANNEL_BYTES = ARRAY_OFFSET + ARRAY_CAPACITY * STRUCT_SIZE.iovaRan
 export interface IoctlChannel {
   /** The buffer: write the struct at offset 0 before `call`, read the outputs after it. */
   readonly struct: StructView;
-  /** The same buffer as a DataView (`struct.view`). */
-  readonly view: DataView;
   /** ioctl(fd, cmd, &struct): 0 or errno. */
   call(fd: number, cmd: number): number;
   /** The same after pointing the struct's user pointer at `pointerOffset` to the array at ARRAY_OFFSET. */
@@ -42,7 +40,6 @@ function hasScratch(addon: NativeAddon): addon is NativeAddon & ScratchEntries {
 /** A native scratch buffer, passed by address inside native code. */
 class ScratchChannel implements IoctlChannel {
   readonly struct: StructView;
-  readonly view: DataView;
   readonly #entries: ScratchEntries;
   readonly #addon: NativeAddon;
   readonly #bytes: Uint8Array;
@@ -52,7 +49,6 @@ class ScratchChannel implements IoctlChannel {
     this.#entries = entries;
     this.#addon = addon;
     this.struct = structView(buffer);
-    this.view = this.struct.view;
     this.#bytes = new Uint8Array(buffer);
   }
 
@@ -72,7 +68,6 @@ class ScratchChannel implements IoctlChannel {
 /** A buffer of our own, passed as a typed array on each call (addons without the scratch entries). */
 class TypedArrayChannel implements IoctlChannel {
   readonly struct: StructView;
-  readonly view: DataView;
   readonly #addon: NativeAddon;
   readonly #bytes: Uint8Array;
   readonly #array: Uint8Array;
@@ -81,7 +76,6 @@ class TypedArrayChannel implements IoctlChannel {
     const buffer = new ArrayBuffer(CHANNEL_BYTES);
     this.#addon = addon;
     this.struct = structView(buffer);
-    this.view = this.struct.view;
     this.#bytes = new Uint8Array(buffer);
     this.#array = this.#bytes.subarray(ARRAY_OFFSET);
   }

@@ -38,7 +38,7 @@ describe('ioctlChannel', () => {
   it('uses the addon scratch buffer and its two-integer entries when the addon has them', () => {
     const { addon, calls, scratch } = recordingAddon(true);
     const channel = ioctlChannel(addon);
-    expect(channel.view.buffer).toBe(scratch);
+    expect(channel.struct.view.buffer).toBe(scratch);
     channel.call(3, IOAS_MAP);
     channel.callWithArray(3, IOAS_IOVA_RANGES, 16);
     expect(calls).toEqual([
@@ -50,19 +50,19 @@ describe('ioctlChannel', () => {
   it('falls back to ioctl/ioctlWithBuffer on a buffer of its own for an addon built before the scratch entries', () => {
     const { addon, calls } = recordingAddon(false);
     const channel = ioctlChannel(addon);
-    expect(channel.view.byteLength).toBeGreaterThanOrEqual(CHANNEL_BYTES);
-    channel.view.setUint32(0, 40, true);
+    expect(channel.struct.view.byteLength).toBeGreaterThanOrEqual(CHANNEL_BYTES);
+    channel.struct.view.setUint32(0, 40, true);
     channel.call(3, IOAS_MAP);
     channel.callWithArray(3, IOAS_IOVA_RANGES, 16);
     const [plain, withArray] = calls;
     // The struct the kernel sees is the view's buffer from offset 0...
     expect(plain?.entry).toBe('ioctl');
-    expect(plain?.arg?.buffer).toBe(channel.view.buffer);
+    expect(plain?.arg?.buffer).toBe(channel.struct.view.buffer);
     expect(plain?.arg?.byteOffset).toBe(0);
     // ...and the array is the same buffer from ARRAY_OFFSET.
     expect(withArray?.entry).toBe('ioctlWithBuffer');
     expect(withArray?.pointerOffset).toBe(16);
-    expect(withArray?.data?.buffer).toBe(channel.view.buffer);
+    expect(withArray?.data?.buffer).toBe(channel.struct.view.buffer);
     expect(withArray?.data?.byteOffset).toBe(ARRAY_OFFSET);
   });
 
@@ -76,7 +76,7 @@ describe('ioctlChannel', () => {
       slowCalls: () => 0,
     };
     const channel = ioctlChannel(addon, fast);
-    expect(channel.view.buffer).toBe(fastBuffer);
+    expect(channel.struct.view.buffer).toBe(fastBuffer);
     channel.call(3, IOAS_MAP);
     channel.callWithArray(3, IOAS_IOVA_RANGES, 16);
     const big = new Uint8Array(4096);
@@ -92,7 +92,7 @@ describe('ioctlChannel', () => {
     const { addon, calls, scratch } = recordingAddon(true);
     const fast = { structScratch: () => new ArrayBuffer(64), ioctlScratch: () => -1, ioctlScratchArray: () => -1, slowCalls: () => 0 };
     const channel = ioctlChannel(addon, fast);
-    expect(channel.view.buffer).toBe(scratch);
+    expect(channel.struct.view.buffer).toBe(scratch);
     channel.call(3, IOAS_MAP);
     expect(calls.map((c) => c.entry)).toEqual(['ioctlScratch']);
   });
@@ -254,6 +254,6 @@ describeFast(`fast-call scratch entries${fastAddon ? '' : ' (skipped: iommufd_fa
       expect(k.ioasMap({ flags: 0, ioasId: 1, userVa: 0n, length: 4096n, iova: 0n })).toEqual({ errno: ENOTTY, code: 'ENOTTY' });
       expect(k.ioasIovaRanges({ ioasId: 1, numIovas: 4 })).toEqual({ errno: ENOTTY, code: 'ENOTTY' });
     }
-    expect(ioctlChannel(addon, fast).view.buffer).toBe(fast.structScratch());
+    expect(ioctlChannel(addon, fast).struct.view.buffer).toBe(fast.structScratch());
   });
 });
