@@ -1,45 +1,11 @@
 // Runs inside the QEMU VM only (test/kernel/harness.ts), as root, on the shared 6.12 test kernel:
 // the holder agent on the real kernel, driven by real CLI processes (dist/ must be built on the
 // host first: `npm run build`). Every CLI exits between steps; the agent holds the layout.
-import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestHandover } from '../../../src/agent/handover.js';
 import { openKernel, type KernelContext } from '../../../src/backends/kernel/kernel.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'ioasform.js');
-
-interface Run { code: number; stdout: string; stderr: string }
-
-function cli(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-interface Agent { stop(): Promise<number | null>; stderr(): string }
-
-function startAgent(dir: string, socket: string): Promise<Agent> {
-  const child = spawn(process.execPath, [BIN, 'agent', '--socket', socket], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes(' serving ')) resolve({ stop: () => (child.kill('SIGTERM'), exited), stderr: () => stderr });
-    });
-    void exited.then((code) => reject(new Error(`agent exited ${code}: ${stderr}`)));
-  });
-}
+import { agentWorkdir, cli, ROOT, run, startAgent, type Agent } from './agent-cli.js';
 
 const layoutOf = (shown: Shown): unknown => ({
   memory: shown.state?.memory,
@@ -49,9 +15,7 @@ const layoutOf = (shown: Shown): unknown => ({
 interface Shown { state: { ioas: { name: string; id: number; entries: unknown[] }[]; memory: { name: string }[] } | null }
 
 describe('the holder agent on the real kernel', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ioasform-agent-vm-'));
-  cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
-  const socket = join(dir, 'agent.sock');
+  const { dir, socket } = agentWorkdir('ioasform-agent-vm-');
   let agent: Agent;
   const show = async (): Promise<Shown> => {
     const r = await cli(['--agent', socket, 'show', '--json'], dir);
@@ -95,14 +59,7 @@ describe('the holder agent on the real kernel', () => {
 
   it('hands the fds over: the example client calls IOVA_RANGES by the told ids through the received fd', async () => {
     const shown = await show();
-    const client = await new Promise<Run>((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, 'examples', 'agent-client.mjs'), socket], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+    const client = await run(process.execPath, [join(ROOT, 'examples', 'agent-client.mjs'), socket], dir);
     expect(client.code, client.stdout + client.stderr).toBe(0);
     for (const ioas of shown.state!.ioas) expect(client.stdout).toContain(`ioas ${ioas.name} (id ${ioas.id}): ${ioas.entries.length} area(s); IOVA ranges: 0x`);
     expect(client.stdout).toMatch(/fd \d+: iommufd/);

@@ -9,12 +9,10 @@
 //   - in-process (fail-nth is per task): a real injected fault at every call of the example's apply
 //     rolls back to the exact pre-apply state, and the device is free for a fresh context.
 // Without the device VM every test is skipped, the reason printed.
-import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAgent } from '../../../src/agent/client.js';
 import { requestHandover } from '../../../src/agent/handover.js';
@@ -27,49 +25,17 @@ import { loadLayoutFile } from '../../../src/config/load.js';
 import { DEVICE_PROFILES } from '../../../src/model/device-profile.js';
 import type { StateBody } from '../../../src/model/recorded.js';
 import { isOk } from '../../../src/model/uapi.js';
+import { agentWorkdir, cli, ROOT, run, startAgent, type Agent } from './agent-cli.js';
 import { DEVICE_VM_NIC, handNicToVfio } from './device-vm.js';
 import { applyOnHeld, recordedBody } from './held-apply.js';
 import { failNthAt, haveFailNth, quietFailIommufd, type Armed } from './fail-nth.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'ioasform.js');
 const MSI = { start: 0xfee00000n, last: 0xfeefffffn };
 const VFIO_DEVICE_FLAGS_PCI = 1 << 1;
 
 const absent = handNicToVfio();
 if (absent !== null) console.log(`devices-agent.guest: skipped: ${absent}`);
 const skip = absent !== null;
-
-interface Run { code: number; stdout: string; stderr: string }
-
-function run(cmd: string, args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-const cli = (args: string[], cwd: string): Promise<Run> => run(process.execPath, [BIN, ...args], cwd);
-
-interface Agent { stop(): Promise<number | null> }
-
-function startAgent(dir: string, socket: string): Promise<Agent> {
-  const child = spawn(process.execPath, [BIN, 'agent', '--socket', socket], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      // The agent's request log (one line per request), as it comes: shows where a run stalls.
-      for (const line of d.toString().split('\n')) if (line.trim() !== '') progress(`agent: ${line}`);
-      if (stderr.includes(' serving ')) resolve({ stop: () => (child.kill('SIGTERM'), exited) });
-    });
-    void exited.then((code) => reject(new Error(`agent exited ${code}: ${stderr}`)));
-  });
-}
 
 interface ShownDevice { name: string; ioas: string; profile: string; devId: number; ptId: number }
 interface Shown { state: { ioas: { name: string; id: number; entries: unknown[] }[]; memory: { name: string }[]; devices?: ShownDevice[] } | null }
@@ -140,9 +106,7 @@ devices:
 }
 
 describe.skipIf(skip)('a VFIO device through the holder agent on the real kernel', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ioasform-devagent-vm-'));
-  cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
-  const socket = join(dir, 'agent.sock');
+  const { dir, socket } = agentWorkdir('ioasform-devagent-vm-');
   let agent: Agent;
   // `show` from a new CLI process where the point is that a new process sees the layout; the
   // agent's own `show` op elsewhere (a node start in this TCG VM takes many seconds).
@@ -164,7 +128,7 @@ describe.skipIf(skip)('a VFIO device through the holder agent on the real kernel
   };
 
   beforeAll(async () => {
-    agent = await startAgent(dir, socket);
+    agent = await startAgent(dir, socket, (line) => progress(`agent: ${line}`));
   });
   afterAll(async () => {
     expect(await agent.stop()).toBe(0);
@@ -270,7 +234,7 @@ describe.skipIf(skip)('a VFIO device through the holder agent on the real kernel
     expect(await agent.stop()).toBe(0);
     progress('restart: fresh context');
     expect(freshContextCanAttach()).toBe('attached');
-    agent = await startAgent(dir, socket);
+    agent = await startAgent(dir, socket, (line) => progress(`agent: ${line}`));
     const r = await cli(['--agent', socket, 'show', '--json'], dir);
     expect(r.stderr).toContain('1 device(s) (nic0');
     expect((JSON.parse(r.stdout) as Shown).state!.devices ?? []).toEqual([]);
